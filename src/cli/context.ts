@@ -1,0 +1,52 @@
+import type { Command } from "commander";
+import { type Config, loadConfig } from "../core/config.ts";
+import { openStore, type Store } from "../store/open.ts";
+
+export interface GlobalOptions {
+  config?: string;
+  db?: string;
+  json?: boolean;
+}
+
+/** What a command runs with: the effective configuration and, opened on first use, the store. */
+export class CommandContext {
+  readonly config: Config;
+  readonly configPath: string | undefined;
+  readonly json: boolean;
+  private opened: Store | undefined;
+
+  constructor(opts: GlobalOptions) {
+    const loaded = loadConfig(opts.config);
+    this.config = loaded.config;
+    this.configPath = loaded.path;
+    if (opts.db) this.config.store.url = opts.db;
+    this.json = Boolean(opts.json);
+  }
+
+  async store(): Promise<Store> {
+    this.opened ??= await openStore(this.config.store.url);
+    return this.opened;
+  }
+
+  async close(): Promise<void> {
+    await this.opened?.close();
+  }
+}
+
+/**
+ * Wraps a command action: builds the context from the global and local options and always closes the
+ * store, also when the action fails.
+ */
+export function action<A extends unknown[]>(
+  fn: (ctx: CommandContext, ...args: A) => Promise<void>,
+): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
+    const cmd = args[args.length - 1] as Command;
+    const ctx = new CommandContext(cmd.optsWithGlobals<GlobalOptions>());
+    try {
+      await fn(ctx, ...(args.slice(0, -1) as A));
+    } finally {
+      await ctx.close();
+    }
+  };
+}

@@ -1,0 +1,38 @@
+/** Output helpers shared by commands: JSON for machines, aligned tables for people. */
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export type Cell = string | number | null | undefined;
+
+/** A plain aligned table; numbers are right-aligned. */
+export function formatTable(headers: string[], rows: Cell[][]): string {
+  const text = rows.map((r) => r.map(cellText));
+  const widths = headers.map((h, i) => Math.max(h.length, ...text.map((r) => (r[i] ?? "").length)));
+  const numeric = headers.map(
+    (_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === "number" || r[i] == null),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
+  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...text.map(line)].join("\n");
+}
+
+export function printTable(headers: string[], rows: Cell[][]): void {
+  process.stdout.write(`${formatTable(headers, rows)}\n`);
+}
+
+function cellText(c: Cell): string {
+  if (c == null) return "";
+  if (typeof c === "number") return Number.isInteger(c) ? String(c) : c.toFixed(3);
+  return c;
+}
+
+/** ISO time (seconds precision) from epoch seconds. */
+export function isoTime(epochSeconds: number | null | undefined): string {
+  if (epochSeconds == null) return "";
+  return new Date(epochSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+}

@@ -1,0 +1,136 @@
+/** Fast log-time parsing: fixed-position digits and a per-day cache instead of Date.parse per line. */
+
+const MONTHS: Record<string, number> = {
+  Jan: 1,
+  Feb: 2,
+  Mar: 3,
+  Apr: 4,
+  May: 5,
+  Jun: 6,
+  Jul: 7,
+  Aug: 8,
+  Sep: 9,
+  Oct: 10,
+  Nov: 11,
+  Dec: 12,
+};
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days_from_civil). */
+export function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+function digits(s: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return Number.NaN;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+let lastDayText = "";
+let lastDayEpoch = 0;
+
+/**
+ * Common Log Format time "17/May/2015:10:05:03 +0200" (optionally "10:05:03.123") to epoch seconds;
+ * NaN when malformed. The zone offset is honoured.
+ */
+export function parseClfTime(s: string): number {
+  if (s.length < 20 || s.charCodeAt(2) !== 47 || s.charCodeAt(6) !== 47 || s.charCodeAt(11) !== 58)
+    return Number.NaN;
+  const dayText = s.slice(0, 11);
+  let dayEpoch: number;
+  if (dayText === lastDayText) {
+    dayEpoch = lastDayEpoch;
+  } else {
+    const d = digits(s, 0, 2);
+    const m = MONTHS[s.slice(3, 6)];
+    const y = digits(s, 7, 4);
+    if (!m || !(d >= 1 && d <= 31) || Number.isNaN(y)) return Number.NaN;
+    dayEpoch = daysFromCivil(y, m, d) * 86400;
+    lastDayText = dayText;
+    lastDayEpoch = dayEpoch;
+  }
+  const hh = digits(s, 12, 2);
+  const mm = digits(s, 15, 2);
+  const ss = digits(s, 18, 2);
+  if (!(hh <= 23 && mm <= 59 && ss <= 60) || s.charCodeAt(14) !== 58 || s.charCodeAt(17) !== 58)
+    return Number.NaN;
+  let t = dayEpoch + hh * 3600 + mm * 60 + ss;
+  let i = 20;
+  if (s.charCodeAt(i) === 46) {
+    let scale = 0.1;
+    for (i++; i < s.length; i++) {
+      const c = s.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      t += c * scale;
+      scale /= 10;
+    }
+  }
+  if (i === s.length) return t;
+  if (s.charCodeAt(i) !== 32) return Number.NaN;
+  const off = parseOffset(s, i + 1);
+  return Number.isNaN(off) ? off : t - off;
+}
+
+/** "+0200", "-05:30", "Z" at position i -> offset seconds east of UTC. */
+function parseOffset(s: string, i: number): number {
+  const sign = s.charCodeAt(i);
+  if (sign === 90 /* Z */ && i + 1 === s.length) return 0;
+  if (sign !== 43 && sign !== 45) return Number.NaN;
+  const h = digits(s, i + 1, 2);
+  const colon = s.charCodeAt(i + 3) === 58 ? 1 : 0;
+  const m = digits(s, i + 3 + colon, 2);
+  if (Number.isNaN(h) || Number.isNaN(m) || i + 5 + colon !== s.length) return Number.NaN;
+  const v = h * 3600 + m * 60;
+  return sign === 45 ? -v : v;
+}
+
+/** ISO-8601 "2018-04-17T08:12:32.000Z" or "...+02:00" (also with a space for T) to epoch seconds. */
+export function parseIsoTime(s: string): number {
+  if (s.length < 19 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return Number.NaN;
+  const y = digits(s, 0, 4);
+  const mo = digits(s, 5, 2);
+  const d = digits(s, 8, 2);
+  const hh = digits(s, 11, 2);
+  const mm = digits(s, 14, 2);
+  const ss = digits(s, 17, 2);
+  const sep = s.charCodeAt(10);
+  if (
+    !(mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && hh <= 23 && mm <= 59 && ss <= 60) ||
+    (sep !== 84 && sep !== 32)
+  )
+    return Number.NaN;
+  let t = daysFromCivil(y, mo, d) * 86400 + hh * 3600 + mm * 60 + ss;
+  let i = 19;
+  if (s.charCodeAt(i) === 46 || s.charCodeAt(i) === 44) {
+    let scale = 0.1;
+    for (i++; i < s.length; i++) {
+      const c = s.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      t += c * scale;
+      scale /= 10;
+    }
+  }
+  if (i === s.length) return t; // no zone: UTC
+  const off = parseOffset(s, i);
+  return Number.isNaN(off) ? off : t - off;
+}
+
+/** Any time text a log may hold: CLF, ISO-8601, or epoch seconds/milliseconds. */
+export function parseAnyTime(s: string): number {
+  if (s.length >= 19 && s.charCodeAt(4) === 45) return parseIsoTime(s);
+  if (s.length >= 20 && s.charCodeAt(2) === 47) return parseClfTime(s);
+  if (/^\d+(\.\d+)?$/.test(s)) {
+    const v = Number(s);
+    return v > 1e11 ? v / 1000 : v;
+  }
+  return Number.NaN;
+}
