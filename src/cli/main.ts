@@ -5,6 +5,7 @@ import { demoCommand } from "./commands/demo.ts";
 import { exportCommand, incidentsCommand } from "./commands/incidents.ts";
 import { keysCommand } from "./commands/keys.ts";
 import { simulateCommand } from "./commands/simulate.ts";
+import { webCommand } from "./commands/web.ts";
 
 export function buildProgram(): Command {
   const program = new Command("botscope")
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   ]) {
     program.addCommand(sub);
   }
+  webCommand(program);
   // Every command and subcommand exits through our handler, so usage errors get exit code 2.
   const override = (cmd: Command): void => {
     cmd.exitOverride();

@@ -55,14 +55,18 @@ export class BadLines {
     return this.report;
   }
 
-  /** Human summary: one line per reason with its examples. */
   describe(): string[] {
-    const out: string[] = [];
-    for (const [reason, n] of Object.entries(this.report.byReason)) {
-      out.push(`${reason}: ${n}`);
-      for (const e of this.report.examples[reason as BadLineReason] ?? [])
-        out.push(`  ${e.file}:${e.line}: ${e.text}`);
-    }
-    return out;
+    return describeBadLines(this.report);
   }
+}
+
+/** Human summary: one line per reason, then its examples as file:line: text. */
+export function describeBadLines(report: BadLineReport): string[] {
+  const out: string[] = [];
+  for (const [reason, n] of Object.entries(report.byReason)) {
+    out.push(`${reason}: ${n}`);
+    for (const e of report.examples[reason as BadLineReason] ?? [])
+      out.push(`  ${e.file}:${e.line}: ${e.text}`);
+  }
+  return out;
 }

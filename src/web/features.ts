@@ -31,8 +31,17 @@ export interface SessionState {
   lastFolder: number;
   uaIds: number[];
   uaCounts: number[];
-  paths: Set<number>;
-  queries: Set<number>;
+  /** Distinct paths and queries as hashes: the first inline, a set from the second on (most sessions have one). */
+  path0: number;
+  paths: Set<number> | null;
+  query0: number;
+  queries: Set<number> | null;
+  lastUa: number;
+}
+
+/** Number of distinct hashes held inline (first) or in the set. */
+export function distinctCount(first: number, set: Set<number> | null): number {
+  return set !== null ? set.size : first === -1 ? 0 : 1;
 }
 
 export type Features = Record<SessionFeature, number>;
@@ -71,8 +80,8 @@ export function sessionFeatures(s: SessionState, gapSeconds: number, compat: boo
     server_error_rate: s.n5xx / n,
     head_share: s.head / n,
     post_share: s.post / n,
-    distinct_path_ratio: s.paths.size / n,
-    distinct_query_ratio: s.queries.size / n,
+    distinct_path_ratio: distinctCount(s.path0, s.paths) / n,
+    distinct_query_ratio: distinctCount(s.query0, s.queries) / n,
     path_depth_mean: depthMean,
     path_depth_var: Math.max(0, s.depthSq / n - depthMean ** 2),
     css_html_ratio: s.css / html,

@@ -2,21 +2,40 @@
 export const RequestType = { Html: 0, Image: 1, Css: 2, Js: 3, Other: 4 } as const;
 export type RequestType = (typeof RequestType)[keyof typeof RequestType];
 
-const IMAGE_EXT = new Set(["jpg", "jpeg", "gif", "png", "ico", "svg", "webp", "bmp", "tif", "tiff", "avif"]);
-/** Server-generated pages: requests for these are page views, like paths without an extension. */
-const HTML_EXT = new Set(["html", "htm", "shtml", "xhtml", "php", "asp", "aspx", "jsp", "cgi", "pl", "cfm"]);
+/** Server-generated pages count as page views, like paths without an extension (Bothound's rule). */
+const EXTENSIONS: [string, RequestType][] = [
+  ...["html", "htm", "shtml", "xhtml", "php", "asp", "aspx", "jsp", "cgi", "pl", "cfm"].map(
+    (e): [string, RequestType] => [e, RequestType.Html],
+  ),
+  ...["jpg", "jpeg", "gif", "png", "ico", "svg", "webp", "bmp", "tif", "tiff", "avif"].map(
+    (e): [string, RequestType] => [e, RequestType.Image],
+  ),
+  ["css", RequestType.Css],
+  ["js", RequestType.Js],
+  ["mjs", RequestType.Js],
+];
 
-/** Type from the path's extension: none means a page (Bothound's rule). */
+/** Extensions of up to 5 letters, lower-cased, packed into one number: a lookup without a substring. */
+function extensionCode(path: string, from: number, to: number): number {
+  if (to - from > 5 || to === from) return -1;
+  let code = 0;
+  for (let i = from; i < to; i++) {
+    let c = path.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c > 127) return -1;
+    code = code * 128 + c;
+  }
+  return code;
+}
+
+const BY_CODE = new Map(EXTENSIONS.map(([e, t]) => [extensionCode(e, 0, e.length), t]));
+
+/** Type from the path's extension: none means a page. */
 export function typeFromPath(path: string): RequestType {
   const slash = path.lastIndexOf("/");
   const dot = path.lastIndexOf(".");
   if (dot <= slash) return RequestType.Html;
-  const ext = path.slice(dot + 1).toLowerCase();
-  if (HTML_EXT.has(ext)) return RequestType.Html;
-  if (IMAGE_EXT.has(ext)) return RequestType.Image;
-  if (ext === "css") return RequestType.Css;
-  if (ext === "js" || ext === "mjs") return RequestType.Js;
-  return RequestType.Other;
+  return BY_CODE.get(extensionCode(path, dot + 1, path.length)) ?? RequestType.Other;
 }
 
 /**

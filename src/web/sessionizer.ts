@@ -43,12 +43,6 @@ export class UserAgentTable {
   }
 }
 
-function slashCount(path: string): number {
-  let n = 0;
-  for (let i = path.indexOf("/"); i !== -1; i = path.indexOf("/", i + 1)) n++;
-  return n;
-}
-
 /**
  * Streaming sessionizer: push requests in (roughly) time order, advance a watermark to close idle
  * sessions, flush at the end. State is one plain record per active session, so memory follows the
@@ -56,7 +50,8 @@ function slashCount(path: string): number {
  */
 export class Sessionizer {
   private readonly active = new Map<string, SessionState>();
-  private readonly counters = new Map<string, number>();
+  /** Every key seen: its flat copy and how many sessions it had (the next session number). */
+  private readonly seen = new Map<string, { key: string; sessions: number }>();
   readonly userAgents = new UserAgentTable();
   private readonly byIpAndHost: boolean;
 
@@ -69,6 +64,11 @@ export class Sessionizer {
 
   get activeSessions(): number {
     return this.active.size;
+  }
+
+  /** Distinct keys seen so far (client IPs when keyed by IP). */
+  get distinctKeys(): number {
+    return this.seen.size;
   }
 
   push(r: WebRequest): void {
@@ -109,9 +109,13 @@ export class Sessionizer {
   }
 
   private open(key: string, r: WebRequest, time: number): SessionState {
-    const flatKey = detach(key);
-    const number = this.counters.get(flatKey) ?? 0;
-    this.counters.set(flatKey, number + 1);
+    let seen = this.seen.get(key);
+    if (seen === undefined) {
+      seen = { key: detach(key), sessions: 0 };
+      this.seen.set(seen.key, seen);
+    }
+    const flatKey = seen.key;
+    const number = seen.sessions++;
     return {
       key: flatKey,
       ip: this.byIpAndHost ? detach(r.ip) : flatKey,
@@ -140,8 +144,11 @@ export class Sessionizer {
       lastFolder: -1,
       uaIds: [],
       uaCounts: [],
-      paths: new Set(),
-      queries: new Set(),
+      path0: -1,
+      paths: null,
+      query0: -1,
+      queries: null,
+      lastUa: -1,
     };
   }
 
@@ -157,19 +164,39 @@ export class Sessionizer {
     if (m === "POST") s.post++;
     else if (m === "HEAD") s.head++;
     const path = r.path;
-    const depth = slashCount(path);
+    // one pass over the path: depth, hash of the folder (up to the last '/'), hash of the whole path
+    let depth = 0;
+    let h = 0x811c9dc5;
+    let folderHash = h;
+    let lastSlash = -1;
+    for (let i = 0; i < path.length; i++) {
+      const c = path.charCodeAt(i);
+      h = Math.imul(h ^ c, 0x01000193);
+      if (c === 47) {
+        depth++;
+        folderHash = h;
+        lastSlash = i;
+      }
+    }
+    const pathHash = h >>> 0;
     s.depthSum += depth;
     s.depthSq += depth * depth;
-    s.paths.add(fnv1a(path));
-    if (r.query !== null) s.queries.add(fnv1a(r.query));
+    if (s.path0 === -1) s.path0 = pathHash;
+    else if (s.paths !== null) s.paths.add(pathHash);
+    else if (pathHash !== s.path0) s.paths = new Set([s.path0, pathHash]);
+    if (r.query !== null) {
+      const q = fnv1a(r.query);
+      if (s.query0 === -1) s.query0 = q;
+      else if (s.queries !== null) s.queries.add(q);
+      else if (q !== s.query0) s.queries = new Set([s.query0, q]);
+    }
     switch (requestType(path, r.contentType, this.opts.compat)) {
       case RequestType.Html: {
         s.html++;
         s.htmlDepthSum += depth;
         s.htmlDepthSq += depth * depth;
-        const slash = path.lastIndexOf("/");
         // Bothound compared the positions of the last '/', not the folders themselves
-        const folder = this.opts.compat ? slash : fnv1a(path.slice(0, slash + 1));
+        const folder = this.opts.compat ? lastSlash : folderHash >>> 0;
         if (folder === s.lastFolder) s.consecutive++;
         s.lastFolder = folder;
         break;
@@ -184,7 +211,12 @@ export class Sessionizer {
         s.js++;
         break;
     }
-    const ua = this.userAgents.id(r.userAgent);
+    // most sessions keep one user agent: compare with the last one before hashing the string
+    const ua =
+      s.lastUa !== -1 && this.userAgents.strings[s.lastUa] === r.userAgent
+        ? s.lastUa
+        : this.userAgents.id(r.userAgent);
+    s.lastUa = ua;
     const ids = s.uaIds;
     const k = ids.indexOf(ua);
     if (k === -1) {
@@ -197,7 +229,13 @@ export class Sessionizer {
 
   private close(s: SessionState): void {
     this.active.delete(s.key);
-    const order = s.uaIds.map((_, i) => i).sort((a, b) => s.uaCounts[b] - s.uaCounts[a]);
+    const strings = this.userAgents.strings;
+    const userAgents =
+      s.uaIds.length === 1
+        ? [{ ua: strings[s.uaIds[0]], requests: s.uaCounts[0] }]
+        : s.uaIds
+            .map((id, i) => ({ ua: strings[id], requests: s.uaCounts[i] }))
+            .sort((a, b) => b.requests - a.requests);
     this.emit({
       ip: s.ip,
       host: s.host,
@@ -206,7 +244,7 @@ export class Sessionizer {
       end: s.last,
       requests: s.n,
       features: sessionFeatures(s, this.opts.gapSeconds, this.opts.compat),
-      userAgents: order.map((i) => ({ ua: this.userAgents.strings[s.uaIds[i]], requests: s.uaCounts[i] })),
+      userAgents,
     });
   }
 }

@@ -18,6 +18,8 @@ export const VHOST_COMBINED = `$host ${COMBINED}`;
 export type ParseResult = WebRequest | BadLineReason;
 
 export interface LineParser {
+  /** Short name: combined, common, vhost_combined, json, or log_format for a custom string. */
+  readonly name: string;
   readonly format: string;
   parse(line: string): ParseResult;
 }
@@ -30,8 +32,9 @@ interface Step {
   quoted: boolean;
 }
 
+/** Reads the value line[s, e) into the request; returns a reason when the value is bad. */
 // biome-ignore lint/suspicious/noConfusingVoidType: setters return a reason only when the value is bad
-type Setter = (r: WebRequest, value: string) => BadLineReason | undefined | void;
+type Setter = (r: WebRequest, line: string, s: number, e: number) => BadLineReason | undefined | void;
 
 const KNOWN = new Set([
   "remote_addr",
@@ -77,12 +80,12 @@ function tokenize(format: string): { lead: string; steps: Step[] } {
   return { lead, steps };
 }
 
-function isIpLike(s: string): boolean {
-  if (s.length < 2 || s.length > 45) return false;
+function isIpLike(line: string, s: number, e: number): boolean {
+  if (e - s < 2 || e - s > 45) return false;
   let dots = 0;
   let colons = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
+  for (let i = s; i < e; i++) {
+    const c = line.charCodeAt(i);
     if (c === 46) dots++;
     else if (c === 58) colons++;
     else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) return false;
@@ -90,96 +93,119 @@ function isIpLike(s: string): boolean {
   return (dots === 3 && colons === 0) || colons >= 2;
 }
 
-function setRequestUri(r: WebRequest, uri: string): void {
-  const q = uri.indexOf("?");
-  if (q === -1) {
-    r.path = uri;
+/** Non-negative integer in line[s, e), or NaN. */
+function integer(line: string, s: number, e: number): number {
+  if (e <= s || e - s > 15) return Number.NaN;
+  let v = 0;
+  for (let i = s; i < e; i++) {
+    const c = line.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return Number.NaN;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+function isDash(line: string, s: number, e: number): boolean {
+  return e === s || (e === s + 1 && line.charCodeAt(s) === 45);
+}
+
+/** Frequent methods and protocols as shared constants: no new string per line. */
+function token(line: string, s: number, e: number, common: readonly string[]): string {
+  for (const c of common) if (c.length === e - s && line.startsWith(c, s)) return c;
+  return line.slice(s, e);
+}
+const METHODS = ["GET", "POST", "HEAD", "PUT", "OPTIONS", "DELETE", "PATCH"] as const;
+const PROTOCOLS = ["HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/2", "HTTP/3"] as const;
+
+function setRequestUri(r: WebRequest, line: string, s: number, e: number): void {
+  const q = line.indexOf("?", s);
+  if (q === -1 || q >= e) {
+    r.path = line.slice(s, e);
     r.query = null;
   } else {
-    r.path = uri.slice(0, q);
-    r.query = uri.slice(q + 1);
+    r.path = line.slice(s, q);
+    r.query = line.slice(q + 1, e);
   }
 }
 
 const SETTERS: Record<string, Setter> = {
-  remote_addr(r, v) {
-    if (!isIpLike(v)) return "bad-address";
-    r.ip = v;
+  remote_addr(r, line, s, e) {
+    if (!isIpLike(line, s, e)) return "bad-address";
+    r.ip = line.slice(s, e);
   },
   remote_user() {},
-  time_local(r, v) {
-    r.time = parseClfTime(v);
+  time_local(r, line, s, e) {
+    r.time = parseClfTime(line, s, e);
     if (Number.isNaN(r.time)) return "bad-time";
   },
-  time_iso8601(r, v) {
-    r.time = parseIsoTime(v);
+  time_iso8601(r, line, s, e) {
+    r.time = parseIsoTime(line.slice(s, e));
     if (Number.isNaN(r.time)) return "bad-time";
   },
-  msec(r, v) {
-    r.time = Number(v);
+  msec(r, line, s, e) {
+    r.time = Number(line.slice(s, e));
     if (!(r.time > 0)) return "bad-time";
   },
-  request(r, v) {
+  request(r, line, s, e) {
     // "GET /path?q HTTP/1.1"; anything else (e.g. a TLS handshake sent to port 80) is kept as the path
-    const a = v.indexOf(" ");
-    const b = v.lastIndexOf(" ");
-    if (a > 0 && b > a && v.startsWith("HTTP/", b + 1)) {
-      r.method = v.slice(0, a);
-      setRequestUri(r, v.slice(a + 1, b));
-      r.protocol = v.slice(b + 1);
-    } else if (a > 0 && b === a && v.charCodeAt(a + 1) === 47) {
-      r.method = v.slice(0, a); // HTTP/0.9 "GET /"
-      setRequestUri(r, v.slice(a + 1));
+    const a = line.indexOf(" ", s);
+    const b = line.lastIndexOf(" ", e - 1);
+    if (a > s && a < e && b > a && line.startsWith("HTTP/", b + 1)) {
+      r.method = token(line, s, a, METHODS);
+      setRequestUri(r, line, a + 1, b);
+      r.protocol = token(line, b + 1, e, PROTOCOLS);
+    } else if (a > s && a < e && b === a && line.charCodeAt(a + 1) === 47) {
+      r.method = token(line, s, a, METHODS); // HTTP/0.9 "GET /"
+      setRequestUri(r, line, a + 1, e);
       r.protocol = "";
     } else {
       r.method = "";
-      setRequestUri(r, v);
+      setRequestUri(r, line, s, e);
       r.protocol = "";
     }
   },
-  request_method(r, v) {
-    r.method = v;
+  request_method(r, line, s, e) {
+    r.method = token(line, s, e, METHODS);
   },
-  request_uri(r, v) {
-    setRequestUri(r, v);
+  request_uri(r, line, s, e) {
+    setRequestUri(r, line, s, e);
   },
-  uri(r, v) {
-    r.path = v;
+  uri(r, line, s, e) {
+    r.path = line.slice(s, e);
   },
-  args(r, v) {
-    r.query = v === "" || v === "-" ? null : v;
+  args(r, line, s, e) {
+    r.query = isDash(line, s, e) ? null : line.slice(s, e);
   },
-  server_protocol(r, v) {
-    r.protocol = v;
+  server_protocol(r, line, s, e) {
+    r.protocol = token(line, s, e, PROTOCOLS);
   },
-  status(r, v) {
-    const s =
-      v.length === 3 ? (v.charCodeAt(0) - 48) * 100 + (v.charCodeAt(1) - 48) * 10 + v.charCodeAt(2) - 48 : -1;
-    if (!(s >= 100 && s <= 599)) return "bad-status";
-    r.status = s;
+  status(r, line, s, e) {
+    const v = e - s === 3 ? integer(line, s, e) : -1;
+    if (!(v >= 100 && v <= 599)) return "bad-status";
+    r.status = v;
   },
-  body_bytes_sent(r, v) {
-    r.bytes = v === "-" ? 0 : Number(v);
+  body_bytes_sent(r, line, s, e) {
+    r.bytes = isDash(line, s, e) ? 0 : integer(line, s, e);
     if (!(r.bytes >= 0)) return "wrong-format";
   },
-  http_referer(r, v) {
-    r.referer = v === "-" || v === "" ? null : v;
+  http_referer(r, line, s, e) {
+    r.referer = isDash(line, s, e) ? null : line.slice(s, e);
   },
-  http_user_agent(r, v) {
-    r.userAgent = v === "-" ? "" : v;
+  http_user_agent(r, line, s, e) {
+    r.userAgent = isDash(line, s, e) ? "" : line.slice(s, e);
   },
-  host(r, v) {
-    r.host = v === "-" || v === "" ? null : v.toLowerCase();
+  host(r, line, s, e) {
+    r.host = isDash(line, s, e) ? null : line.slice(s, e).toLowerCase();
   },
-  request_time(r, v) {
-    const t = Number(v);
-    r.requestTime = v === "-" || Number.isNaN(t) ? null : t;
+  request_time(r, line, s, e) {
+    const t = Number(line.slice(s, e));
+    r.requestTime = isDash(line, s, e) || Number.isNaN(t) ? null : t;
   },
-  http_x_forwarded_for(r, v) {
-    r.forwardedFor = v === "-" || v === "" ? null : v;
+  http_x_forwarded_for(r, line, s, e) {
+    r.forwardedFor = isDash(line, s, e) ? null : line.slice(s, e);
   },
-  sent_http_content_type(r, v) {
-    r.contentType = v === "-" || v === "" ? null : v;
+  sent_http_content_type(r, line, s, e) {
+    r.contentType = isDash(line, s, e) ? null : line.slice(s, e);
   },
 };
 SETTERS.query_string = SETTERS.args;
@@ -217,7 +243,7 @@ function closingQuote(line: string, from: number): number {
 }
 
 /** Compiles an nginx log_format string; throws a usage error for a format it cannot read. */
-export function compileLogFormat(format: string): LineParser {
+export function compileLogFormat(format: string, name = "log_format"): LineParser {
   const { lead, steps } = tokenize(format);
   const setters = steps.map((s) => (KNOWN.has(s.name) ? SETTERS[s.name] : undefined));
   const hasTime = steps.some(
@@ -230,6 +256,7 @@ export function compileLogFormat(format: string): LineParser {
     );
   const n = steps.length;
   return {
+    name,
     format,
     parse(line: string): ParseResult {
       if (line.length === 0) return "empty";
@@ -248,7 +275,7 @@ export function compileLogFormat(format: string): LineParser {
         }
         const set = setters[i];
         if (set !== undefined) {
-          const bad = set(r, line.slice(pos, end));
+          const bad = set(r, line, pos, end);
           if (bad) return bad;
         }
         pos = end + step.after.length;

@@ -40,55 +40,55 @@ let lastDayEpoch = 0;
 
 /**
  * Common Log Format time "17/May/2015:10:05:03 +0200" (optionally "10:05:03.123") to epoch seconds;
- * NaN when malformed. The zone offset is honoured.
+ * NaN when malformed. The zone offset is honoured. Reads s[start, end) in place, without slicing.
  */
-export function parseClfTime(s: string): number {
-  if (s.length < 20 || s.charCodeAt(2) !== 47 || s.charCodeAt(6) !== 47 || s.charCodeAt(11) !== 58)
+export function parseClfTime(s: string, start = 0, end = s.length): number {
+  const b = start;
+  if (end - b < 20 || s.charCodeAt(b + 2) !== 47 || s.charCodeAt(b + 6) !== 47 || s.charCodeAt(b + 11) !== 58)
     return Number.NaN;
-  const dayText = s.slice(0, 11);
   let dayEpoch: number;
-  if (dayText === lastDayText) {
+  if (lastDayText !== "" && s.startsWith(lastDayText, b)) {
     dayEpoch = lastDayEpoch;
   } else {
-    const d = digits(s, 0, 2);
-    const m = MONTHS[s.slice(3, 6)];
-    const y = digits(s, 7, 4);
+    const d = digits(s, b, 2);
+    const m = MONTHS[s.slice(b + 3, b + 6)];
+    const y = digits(s, b + 7, 4);
     if (!m || !(d >= 1 && d <= 31) || Number.isNaN(y)) return Number.NaN;
     dayEpoch = daysFromCivil(y, m, d) * 86400;
-    lastDayText = dayText;
+    lastDayText = s.slice(b, b + 11);
     lastDayEpoch = dayEpoch;
   }
-  const hh = digits(s, 12, 2);
-  const mm = digits(s, 15, 2);
-  const ss = digits(s, 18, 2);
-  if (!(hh <= 23 && mm <= 59 && ss <= 60) || s.charCodeAt(14) !== 58 || s.charCodeAt(17) !== 58)
+  const hh = digits(s, b + 12, 2);
+  const mm = digits(s, b + 15, 2);
+  const ss = digits(s, b + 18, 2);
+  if (!(hh <= 23 && mm <= 59 && ss <= 60) || s.charCodeAt(b + 14) !== 58 || s.charCodeAt(b + 17) !== 58)
     return Number.NaN;
   let t = dayEpoch + hh * 3600 + mm * 60 + ss;
-  let i = 20;
+  let i = b + 20;
   if (s.charCodeAt(i) === 46) {
     let scale = 0.1;
-    for (i++; i < s.length; i++) {
+    for (i++; i < end; i++) {
       const c = s.charCodeAt(i) - 48;
       if (c < 0 || c > 9) break;
       t += c * scale;
       scale /= 10;
     }
   }
-  if (i === s.length) return t;
+  if (i === end) return t;
   if (s.charCodeAt(i) !== 32) return Number.NaN;
-  const off = parseOffset(s, i + 1);
+  const off = parseOffset(s, i + 1, end);
   return Number.isNaN(off) ? off : t - off;
 }
 
-/** "+0200", "-05:30", "Z" at position i -> offset seconds east of UTC. */
-function parseOffset(s: string, i: number): number {
+/** "+0200", "-05:30", "Z" at s[i, end) -> offset seconds east of UTC. */
+function parseOffset(s: string, i: number, end: number): number {
   const sign = s.charCodeAt(i);
-  if (sign === 90 /* Z */ && i + 1 === s.length) return 0;
+  if (sign === 90 /* Z */ && i + 1 === end) return 0;
   if (sign !== 43 && sign !== 45) return Number.NaN;
   const h = digits(s, i + 1, 2);
   const colon = s.charCodeAt(i + 3) === 58 ? 1 : 0;
   const m = digits(s, i + 3 + colon, 2);
-  if (Number.isNaN(h) || Number.isNaN(m) || i + 5 + colon !== s.length) return Number.NaN;
+  if (Number.isNaN(h) || Number.isNaN(m) || i + 5 + colon !== end) return Number.NaN;
   const v = h * 3600 + m * 60;
   return sign === 45 ? -v : v;
 }
@@ -120,7 +120,7 @@ export function parseIsoTime(s: string): number {
     }
   }
   if (i === s.length) return t; // no zone: UTC
-  const off = parseOffset(s, i);
+  const off = parseOffset(s, i, s.length);
   return Number.isNaN(off) ? off : t - off;
 }
 

@@ -1,0 +1,201 @@
+import { createWriteStream } from "node:fs";
+import { type Command, Option } from "commander";
+import { analyzeWeb } from "../../app/web.ts";
+import { UserError } from "../../core/errors.ts";
+import { GeoLookup } from "../../geo/geo.ts";
+import { describeBadLines } from "../../ingest/bad-lines.ts";
+import { readBanLists } from "../../ingest/bans.ts";
+import { expandInputs } from "../../ingest/source.ts";
+import { parseJsonMapping } from "../../ingest/weblog/json-lines.ts";
+import { WEBLOG_FORMATS, type WeblogFormat } from "../../ingest/weblog/reader.ts";
+import { utf8Text } from "../../ingest/weblog/record.ts";
+import { csvField } from "../../report/csv.ts";
+import { SESSION_FEATURES } from "../../store/schema.ts";
+import { runWebSessions, type WebRunOptions } from "../../web/pipeline.ts";
+import { positiveArg, timeArg } from "../args.ts";
+import { action, type CommandContext } from "../context.ts";
+import { printJson, printTable } from "../output.ts";
+
+export interface WebInputOptions {
+  format: WeblogFormat;
+  logFormat?: string;
+  jsonFields?: string;
+  target?: string;
+  from?: string;
+  to?: string;
+  compat?: string;
+  sessionKey?: "ip" | "ip+host";
+  gap?: number;
+  strict?: boolean;
+  json?: boolean;
+}
+
+/** The options every command that reads web logs shares. */
+export function webInputOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option("--format <name>", "log format").choices(WEBLOG_FORMATS).default("auto"))
+    .option(
+      "--log-format <string>",
+      "nginx log_format string, e.g. '$remote_addr - $remote_user [$time_local] ...'",
+    )
+    .option("--json-fields <mapping>", "JSON field mapping, e.g. time=ts,ip=client.addr,url=uri")
+    .option("--target <host>", "only requests for this site (host or www.host); names the incident")
+    .option("--from <time>", "only requests at or after this time (ISO-8601 or epoch)", timeArg)
+    .option("--to <time>", "only requests before this time", timeArg)
+    .addOption(
+      new Option("--compat <tool>", "reproduce the original tool's feature quirks").choices(["bothound"]),
+    )
+    .addOption(new Option("--session-key <key>", "session key").choices(["ip", "ip+host"]))
+    .option("--gap <seconds>", "idle gap that ends a session", positiveArg)
+    .option("--strict", "fail when any line is bad")
+    .option("--json", "as JSON");
+}
+
+export function webRunOptions(ctx: CommandContext, o: WebInputOptions): WebRunOptions {
+  return {
+    weblog: {
+      format: o.format,
+      logFormat: o.logFormat,
+      jsonFields: o.jsonFields ? parseJsonMapping(o.jsonFields) : undefined,
+    },
+    target: o.target?.toLowerCase(),
+    from: o.from ? Date.parse(o.from) / 1000 : undefined,
+    to: o.to ? Date.parse(o.to) / 1000 : undefined,
+    gapSeconds: o.gap ?? ctx.config.web.sessionGapSeconds,
+    key: o.sessionKey ?? ctx.config.web.sessionKey,
+    compat: o.compat === "bothound",
+  };
+}
+
+function printBadLines(lines: string[]): void {
+  if (lines.length === 0) return;
+  process.stdout.write("bad lines (skipped):\n");
+  for (const l of lines) process.stdout.write(`  ${l}\n`);
+}
+
+export function webCommand(parent: Command): void {
+  const web = parent
+    .command("web")
+    .description("web access logs: sessions, features and incidents (Bothound)");
+
+  webInputOptions(
+    web
+      .command("analyze")
+      .description("parse, sessionize and store one incident per target with its sessions")
+      .argument("<files...>", "log files, globs, .gz, or - for stdin"),
+  )
+    .option("--bans <files...>", "Banjax-style ban records (JSON lines or CSV ip,time,rule)")
+    .option("--geoip-db <files...>", "your own MaxMind mmdb files (Country/City/ASN) before the bundled data")
+    .option("--no-geo", "skip country and ASN lookup")
+    .option("--store-plain-ips", "also store plain IPs (default: keyed hash and encrypted only)")
+    .action(
+      action(
+        async (
+          ctx,
+          files: string[],
+          o: WebInputOptions & { bans?: string[]; geoipDb?: string[]; geo: boolean; storePlainIps?: boolean },
+        ) => {
+          const inputs = expandInputs(files);
+          const bans = o.bans ? await readBanLists(expandInputs(o.bans)) : undefined;
+          const geo = o.geo ? await GeoLookup.open({ geoipDbs: o.geoipDb }) : undefined;
+          const summary = await analyzeWeb(await ctx.store(), ctx.config, {
+            ...webRunOptions(ctx, o),
+            files: inputs,
+            geo,
+            bans,
+            strict: o.strict,
+            storePlainIps: o.storePlainIps,
+          });
+          if (ctx.json) return printJson({ ...summary, banRecords: bans?.records ?? 0 });
+          process.stdout.write(
+            `${summary.lines} lines, ${summary.requests} requests (format ${summary.format}), ${summary.badLines.total} bad, ${summary.filtered} outside target/time\n`,
+          );
+          for (const t of summary.targets) {
+            process.stdout.write(
+              `\nincident ${t.incidentId}: ${t.target} ${t.start} .. ${t.stop}\n  ${t.requests} requests, ${t.ips} IPs, ${t.sessions} sessions, ${t.banned} banned\n`,
+            );
+            process.stdout.write(
+              `  status: ${Object.entries(t.statusMix)
+                .filter(([, n]) => n > 0)
+                .map(([k, n]) => `${k} ${((100 * n) / t.requests).toFixed(1)}%`)
+                .join(", ")}\n`,
+            );
+            process.stdout.write(
+              `  top countries: ${t.topCountries.map((c) => `${c.country} ${c.sessions}`).join(", ")}\n`,
+            );
+            printTable(
+              ["requests", "family", "bot", "user agent"],
+              t.topUserAgents.map((u) => [
+                u.requests,
+                u.family,
+                u.bot ? "yes" : "",
+                u.userAgent.slice(0, 90),
+              ]),
+            );
+          }
+          printBadLines(describeBadLines(summary.badLines));
+        },
+      ),
+    );
+
+  webInputOptions(
+    web
+      .command("sessions")
+      .description("one CSV row per session with every feature (plain IPs: an explicit export)")
+      .argument("<files...>", "log files, globs, .gz, or - for stdin"),
+  )
+    .requiredOption("--out <file>", "CSV file to write ('-' for stdout)")
+    .action(
+      action(async (ctx, files: string[], o: WebInputOptions & { out: string }) => {
+        const inputs = expandInputs(files);
+        const out: NodeJS.WritableStream = o.out === "-" ? process.stdout : createWriteStream(o.out);
+        const header = [
+          "target",
+          "ip",
+          "session_number",
+          "start",
+          "end",
+          "requests",
+          ...SESSION_FEATURES,
+          "user_agent",
+        ];
+        out.write(`${header.join(",")}\n`);
+        let rows = 0;
+        let buffer = "";
+        const stats = await runWebSessions(
+          inputs,
+          webRunOptions(ctx, o),
+          (target, s) => {
+            rows++;
+            const f = SESSION_FEATURES.map((k) => csvField(s.features[k]));
+            buffer += `${[csvField(target), s.ip, s.sessionNumber, s.start, s.end, s.requests, ...f, csvField(utf8Text(s.userAgents[0]?.ua ?? ""))].join(",")}\n`;
+          },
+          async () => {
+            if (buffer.length < 1 << 16) return;
+            const full = out.write(buffer);
+            buffer = "";
+            if (!full) await new Promise<void>((r) => out.once("drain", () => r()));
+          },
+        );
+        out.write(buffer);
+        if (out !== process.stdout) await new Promise<void>((r) => out.end(() => r()));
+        if (o.strict && stats.bad.total > 0)
+          throw new UserError(
+            `--strict: ${stats.bad.total} bad line(s):\n${stats.bad.describe().join("\n")}`,
+          );
+        if (o.out === "-") return;
+        const result = {
+          out: o.out,
+          sessions: rows,
+          lines: stats.lines,
+          requests: stats.requests,
+          badLines: stats.bad.toJSON(),
+        };
+        if (ctx.json) return printJson(result);
+        process.stdout.write(
+          `wrote ${rows} sessions to ${o.out} (${stats.lines} lines, ${stats.requests} requests)\n`,
+        );
+        printBadLines(stats.bad.describe());
+      }),
+    );
+}
