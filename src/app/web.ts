@@ -26,6 +26,8 @@ export interface WebAnalyzeOptions extends WebRunOptions {
   strict?: boolean;
   /** Write into this existing incident instead of creating one per target. */
   incidentId?: number;
+  /** Keep the incident's time range as created (from --from/--to) instead of the traffic's. */
+  keepRange?: boolean;
   source?: string;
 }
 
@@ -191,7 +193,7 @@ export async function analyzeWeb(
     const incidentId = incidents.get(t.target) ?? (await incidentFor(t.target, t.first));
     await store.db
       .updateTable("incidents")
-      .set({ start: t.first, stop: t.last, status: "closed" })
+      .set(opts.keepRange ? { status: "closed" } : { start: t.first, stop: t.last, status: "closed" })
       .where("id", "=", incidentId)
       .execute();
     const [c1, c2, c3, c4, c5] = t.statusClasses;
@@ -201,7 +203,7 @@ export async function analyzeWeb(
       start: iso(t.first),
       stop: iso(t.last),
       requests: t.requests,
-      ips: t.ips.size,
+      ips: t.ips,
       sessions: t.sessions,
       banned: banned.get(t.target) ?? 0,
       statusMix: { "1xx": c1, "2xx": c2, "3xx": c3, "4xx": c4, "5xx": c5 },

@@ -18,7 +18,8 @@ export interface TargetTraffic {
   requests: number;
   first: number;
   last: number;
-  ips: Set<string>;
+  /** Distinct client IPs. */
+  ips: number;
   /** Requests per status class: 1xx..5xx. */
   statusClasses: number[];
   sessions: number;
@@ -64,7 +65,7 @@ export async function runWebSessions(
         requests: 0,
         first: Number.POSITIVE_INFINITY,
         last: Number.NEGATIVE_INFINITY,
-        ips: new Set(),
+        ips: 0,
         statusClasses: [0, 0, 0, 0, 0],
         sessions: 0,
       };
@@ -95,17 +96,19 @@ export async function runWebSessions(
     traffic.requests++;
     if (r.time < traffic.first) traffic.first = r.time;
     if (r.time > traffic.last) traffic.last = r.time;
-    if (!traffic.ips.has(r.ip)) traffic.ips.add(detach(r.ip));
     traffic.statusClasses[Math.min(4, Math.max(0, Math.floor(r.status / 100) - 1))]++;
     if (r.time > watermark) watermark = r.time;
     sessionizer.push(r);
   };
 
-  const stats = await readWebLog(files, opts.weblog, onRequest, async () => {
+  const stats = await readWebLog(files, { ...opts.weblog, reuseRecord: true }, onRequest, async () => {
     for (const s of sessionizers.values()) s.advance(watermark);
     if (afterBatch) await afterBatch();
   });
-  for (const s of sessionizers.values()) s.flush();
+  for (const [name, s] of sessionizers) {
+    s.flush();
+    targets.get(name)!.ips = s.distinctIps;
+  }
   if (afterBatch) await afterBatch();
   return { ...stats, targets, filtered };
 }

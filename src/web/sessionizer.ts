@@ -66,9 +66,10 @@ export class Sessionizer {
     return this.active.size;
   }
 
-  /** Distinct keys seen so far (client IPs when keyed by IP). */
-  get distinctKeys(): number {
-    return this.seen.size;
+  /** Distinct client IPs seen so far. */
+  get distinctIps(): number {
+    if (!this.byIpAndHost) return this.seen.size;
+    return new Set([...this.seen.values()].map((v) => v.key.slice(0, v.key.indexOf(" ")))).size;
   }
 
   push(r: WebRequest): void {

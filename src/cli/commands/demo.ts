@@ -1,26 +1,36 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
+import { analyzeWeb } from "../../app/web.ts";
+import { GeoLookup } from "../../geo/geo.ts";
 import { writeFlowSimulation } from "../../simulate/flows.ts";
 import { writeWebSimulation } from "../../simulate/web.ts";
+import { openStore } from "../../store/open.ts";
 import { integerArg } from "../args.ts";
 import { action } from "../context.ts";
 import { printJson } from "../output.ts";
 
-/** The main job on generated data; grows with each detector (sessions, attacks, hosts, periodicity). */
+/**
+ * The main job on generated data: a day of web traffic for two sites with botnet attacks is simulated
+ * and analysed into incidents and sessions, next to labelled flows for the flow detectors. Grows with
+ * each detector.
+ */
 export function demoCommand(): Command {
   return new Command("demo")
-    .description("generate a day of web traffic with botnet attacks and labelled flows, with ground truth")
-    .option("--out <dir>", "output directory", "botscope-demo")
+    .description(
+      "simulate a day of web traffic with botnet attacks and analyse it into incidents (plus labelled flows)",
+    )
+    .option("--out <dir>", "output directory (store, logs, ground truth)", "botscope-demo")
     .option("--seed <n>", "random seed", integerArg, 1)
     .option("--json", "as JSON")
     .action(
       action(async (ctx, opts: { out: string; seed: number }) => {
         mkdirSync(opts.out, { recursive: true });
+        const say = (s: string) => ctx.json || process.stdout.write(`${s}\n`);
         const webLog = join(opts.out, "access.log");
         const flowFile = join(opts.out, "flows.binetflow");
         const web = await writeWebSimulation(
-          { seed: opts.seed },
+          { seed: opts.seed, vhost: true },
           webLog,
           join(opts.out, "access.labels.json"),
         );
@@ -29,22 +39,46 @@ export function demoCommand(): Command {
           flowFile,
           join(opts.out, "flows.labels.json"),
         );
-        if (ctx.json) return printJson({ webLog, flowFile, web, flows: { ...flows, hosts: undefined } });
-        const say = (s: string) => process.stdout.write(`${s}\n`);
-        say(`web log: ${webLog}: ${web.lines} lines for ${web.sites.join(", ")}`);
+        say(`simulated ${web.lines} web requests for ${web.sites.join(", ")} -> ${webLog}`);
         for (const a of web.attacks) {
-          say(
-            `  ${a.start} .. ${a.end}  ${a.botnet} ${a.pattern} on ${a.site}: ${a.ips.length} bots, ${a.requests} requests`,
-          );
+          say(`  truth: ${a.botnet} ${a.pattern} on ${a.site} ${a.start} .. ${a.end}, ${a.ips.length} bots`);
         }
-        say(
-          `flows: ${flowFile}: ${flows.flows} flows (botnet ${flows.flowsByLabel.botnet}, normal ${flows.flowsByLabel.normal})`,
-        );
-        for (const [ip, h] of Object.entries(flows.hosts)) {
-          if (h.role !== "normal")
-            say(`  ${h.role} host ${ip} (${h.botnet ?? ""} ${(h.behaviours ?? []).join(", ")})`);
+        say(`simulated ${flows.flows} flows -> ${flowFile} (truth in flows.labels.json)`);
+
+        const dbPath = join(opts.out, "botscope.db");
+        for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) rmSync(f, { force: true });
+        const config = structuredClone(ctx.config);
+        if (!config.privacy.passphrase) {
+          config.privacy.passphrase = "botscope-demo";
+          say("(no BOTSCOPE_PASSPHRASE set: the demo store uses the passphrase 'botscope-demo')");
         }
-        say("ground truth: access.labels.json, flows.labels.json");
+        const store = await openStore(dbPath);
+        try {
+          const summary = await analyzeWeb(store, config, {
+            files: [webLog],
+            weblog: { format: "auto" },
+            gapSeconds: config.web.sessionGapSeconds,
+            key: config.web.sessionKey,
+            compat: false,
+            geo: await GeoLookup.open(),
+          });
+          if (ctx.json)
+            return printJson({
+              web,
+              flows: { ...flows, hosts: undefined },
+              analysis: summary,
+              store: dbPath,
+            });
+          say(`\nanalysed ${summary.requests} requests (format ${summary.format}) into ${dbPath}:`);
+          for (const t of summary.targets) {
+            say(
+              `  incident ${t.incidentId} ${t.target}: ${t.requests} requests, ${t.ips} IPs, ${t.sessions} sessions`,
+            );
+          }
+          say(`\nnext: botscope --db ${dbPath} incidents list`);
+        } finally {
+          await store.close();
+        }
       }),
     );
 }

@@ -1,15 +1,70 @@
 import { writeFileSync } from "node:fs";
 import { Command } from "commander";
 import { exportSessions, SESSION_EXPORT_COLUMNS } from "../../app/export.ts";
-import { UserError } from "../../core/errors.ts";
+import { currentKey } from "../../app/keys.ts";
+import { analyzeWeb, type WebAnalyzeSummary } from "../../app/web.ts";
+import { UsageError, UserError } from "../../core/errors.ts";
+import { GeoLookup } from "../../geo/geo.ts";
+import { expandInputs } from "../../ingest/source.ts";
 import { toCsv } from "../../report/csv.ts";
-import { deleteIncident, getIncident, listIncidents } from "../../store/incidents.ts";
+import { createIncident, deleteIncident, getIncident, listIncidents } from "../../store/incidents.ts";
 import { integerArg } from "../args.ts";
 import { action } from "../context.ts";
 import { isoTime, printJson, printTable } from "../output.ts";
+import { type WebInputOptions, webInputOptions, webRunOptions } from "./web.ts";
 
 export function incidentsCommand(): Command {
   const cmd = new Command("incidents").description("incidents: a target under watch for a time range");
+  webInputOptions(
+    cmd
+      .command("create")
+      .description("open an incident for a target and time range; with --source, fill it from web logs"),
+  )
+    .option("--source <files...>", "web logs to read (files, globs, .gz, -)")
+    .option("--comment <text>", "note stored with the incident")
+    .option("--no-geo", "skip country and ASN lookup")
+    .action(
+      action(async (ctx, o: WebInputOptions & { source?: string[]; comment?: string; geo: boolean }) => {
+        if (!o.target || !o.from || !o.to)
+          throw new UsageError("incidents create needs --target, --from and --to");
+        const from = Date.parse(o.from) / 1000;
+        const to = Date.parse(o.to) / 1000;
+        if (!(to > from)) throw new UsageError("--to must be after --from");
+        const store = await ctx.store();
+        const { key } = await currentKey(store, ctx.config);
+        const incident = await createIncident(store, {
+          target: o.target,
+          start: from,
+          stop: to,
+          status: "closed",
+          origin: "manual",
+          source: o.source?.join(" ") ?? null,
+          comment: o.comment ?? null,
+          key_id: key.id,
+        });
+        let summary: WebAnalyzeSummary | undefined;
+        if (o.source) {
+          try {
+            summary = await analyzeWeb(store, ctx.config, {
+              ...webRunOptions(ctx, o),
+              files: expandInputs(o.source),
+              geo: o.geo ? await GeoLookup.open() : undefined,
+              strict: o.strict,
+              incidentId: incident.id,
+              keepRange: true,
+            });
+          } catch (e) {
+            await deleteIncident(store, incident.id);
+            throw e;
+          }
+        }
+        const shown = await getIncident(store, incident.id);
+        if (ctx.json) return printJson({ incident: shown, summary });
+        process.stdout.write(
+          `incident ${incident.id}: ${o.target} ${isoTime(from)} .. ${isoTime(to)}, ${shown?.sessions ?? 0} sessions\n`,
+        );
+      }),
+    );
   cmd
     .command("list")
     .description("list incidents")

@@ -1,6 +1,6 @@
 import { UsageError } from "../../core/errors.ts";
 import type { BadLineReason } from "../bad-lines.ts";
-import { emptyRequest, type LineParser, type ParseResult } from "./log-format.ts";
+import { emptyRequest, type LineParser, type ParseResult, resetRequest } from "./log-format.ts";
 import type { WebRequest } from "./record.ts";
 import { parseAnyTime } from "./time.ts";
 
@@ -86,7 +86,7 @@ function text(v: unknown): string | null {
 export function jsonLineParser(overrides: JsonFieldMapping = {}): LineParser {
   const m = { ...DEFAULT_JSON_MAPPING };
   for (const [k, v] of Object.entries(overrides)) m[k as JsonField] = v;
-  const parse = (line: string): ParseResult => {
+  const parse = (line: string, into?: WebRequest): ParseResult => {
     if (line.length === 0) return "empty";
     if (line.charCodeAt(0) !== 123) return "wrong-format";
     let doc: Record<string, unknown>;
@@ -97,10 +97,9 @@ export function jsonLineParser(overrides: JsonFieldMapping = {}): LineParser {
     }
     if (doc === null || typeof doc !== "object" || Array.isArray(doc)) return "bad-json";
     if (doc._source && typeof doc._source === "object") doc = doc._source as Record<string, unknown>;
-    return fromDocument(doc);
+    return fromDocument(doc, into ? resetRequest(into) : emptyRequest());
   };
-  const fromDocument = (doc: Record<string, unknown>): WebRequest | BadLineReason => {
-    const r = emptyRequest();
+  const fromDocument = (doc: Record<string, unknown>, r: WebRequest): WebRequest | BadLineReason => {
     const ip = text(first(doc, m.ip));
     if (!ip) return "bad-address";
     r.ip = ip.trim();

@@ -2,7 +2,14 @@ import { UsageError } from "../../core/errors.ts";
 import { type BadLineReason, BadLines } from "../bad-lines.ts";
 import { OVERSIZED_LINE, readLineBatches } from "../source.ts";
 import { type JsonFieldMapping, jsonLineParser } from "./json-lines.ts";
-import { COMBINED, COMMON, compileLogFormat, type LineParser, VHOST_COMBINED } from "./log-format.ts";
+import {
+  COMBINED,
+  COMMON,
+  compileLogFormat,
+  emptyRequest,
+  type LineParser,
+  VHOST_COMBINED,
+} from "./log-format.ts";
 import type { WebRequest } from "./record.ts";
 
 export const WEBLOG_FORMATS = ["auto", "combined", "common", "vhost_combined", "json"] as const;
@@ -14,6 +21,8 @@ export interface WeblogOptions {
   logFormat?: string;
   jsonFields?: JsonFieldMapping;
   maxLineBytes?: number;
+  /** Hand every request in one reused record (the consumer copies what it keeps). */
+  reuseRecord?: boolean;
 }
 
 export interface WeblogStats {
@@ -87,6 +96,7 @@ export async function readWebLog(
       ? namedParser(opts.format, opts)
       : undefined;
   const bad = new BadLines();
+  const scratch = opts.reuseRecord ? emptyRequest() : undefined;
   let lines = 0;
   let requests = 0;
   for (const file of files) {
@@ -96,7 +106,7 @@ export async function readWebLog(
       const ls = batch.lines;
       for (let i = 0; i < ls.length; i++) {
         const line = ls[i];
-        const r = p.parse(line);
+        const r = p.parse(line, scratch);
         if (typeof r === "string") {
           bad.add(
             classify(r, line),
