@@ -11,13 +11,14 @@ import type { Store } from "../store/open.ts";
 import type { NewSession } from "../store/schema.ts";
 import { insertSessions } from "../store/sessions.ts";
 import { userAgentId } from "../store/user-agents.ts";
-import { runWebSessions, type WebRunOptions, type WebRunStats } from "../web/pipeline.ts";
+import { type RequestSource, runWebSessions, type WebRunOptions, type WebRunStats } from "../web/pipeline.ts";
 import type { WebSession } from "../web/sessionizer.ts";
 import { parseUserAgent } from "../web/user-agent.ts";
 import { currentKey, ipHasher } from "./keys.ts";
 
 export interface WebAnalyzeOptions extends WebRunOptions {
-  files: string[];
+  /** Log files, or another source of requests (Elasticsearch). */
+  files: string[] | RequestSource;
   geo?: GeoLookup;
   bans?: BanList;
   /** Also keep plain IPs in the store (off unless the user asks). */
@@ -96,7 +97,7 @@ export async function analyzeWeb(
         stop: null,
         status: "open",
         origin: "analyze",
-        source: opts.source ?? opts.files.join(" "),
+        source: opts.source ?? (Array.isArray(opts.files) ? opts.files.join(" ") : "source"),
         key_id: key.id,
       });
       id = incident.id;
@@ -178,7 +179,9 @@ export async function analyzeWeb(
     );
     await write(true);
     if (stats.requests === 0 && stats.lines > 0 && stats.bad.total === stats.lines)
-      throw new UserError(`no readable request in ${opts.files.join(", ")} (${stats.bad.describe()[0]})`);
+      throw new UserError(
+        `no readable request in ${opts.source ?? String(opts.files)} (${stats.bad.describe()[0]})`,
+      );
     if (opts.strict && stats.bad.total > 0)
       throw new UserError(
         `--strict: ${stats.bad.total} bad line(s), nothing stored:\n${stats.bad.describe().join("\n")}`,

@@ -42,8 +42,14 @@ export function targetMatcher(target: string): (host: string | null) => boolean 
  * Web logs to sessions, one sessionizer per target (the site a request was for), streaming: sessions
  * are emitted as they close, with watermarks advanced from log time after every batch of lines.
  */
+/** Where requests come from: anything that calls onRequest for each and afterBatch between batches. */
+export type RequestSource = (
+  onRequest: (r: WebRequest) => void,
+  afterBatch: () => Promise<void>,
+) => Promise<WeblogStats>;
+
 export async function runWebSessions(
-  files: string[],
+  input: string[] | RequestSource,
   opts: WebRunOptions,
   onSession: (target: string, session: WebSession) => void,
   afterBatch?: () => Promise<void> | void,
@@ -101,10 +107,13 @@ export async function runWebSessions(
     sessionizer.push(r);
   };
 
-  const stats = await readWebLog(files, { ...opts.weblog, reuseRecord: true }, onRequest, async () => {
+  const between = async () => {
     for (const s of sessionizers.values()) s.advance(watermark);
     if (afterBatch) await afterBatch();
-  });
+  };
+  const stats = Array.isArray(input)
+    ? await readWebLog(input, { ...opts.weblog, reuseRecord: true }, onRequest, between)
+    : await input(onRequest, between);
   for (const [name, s] of sessionizers) {
     s.flush();
     targets.get(name)!.ips = s.distinctIps;

@@ -6,8 +6,11 @@ import { analyzeWeb, type WebAnalyzeSummary } from "../../app/web.ts";
 import { UsageError, UserError } from "../../core/errors.ts";
 import { GeoLookup } from "../../geo/geo.ts";
 import { expandInputs } from "../../ingest/source.ts";
+import { readElasticsearch } from "../../ingest/weblog/elasticsearch.ts";
+import { parseJsonMapping } from "../../ingest/weblog/json-lines.ts";
 import { toCsv } from "../../report/csv.ts";
 import { createIncident, deleteIncident, getIncident, listIncidents } from "../../store/incidents.ts";
+import type { RequestSource } from "../../web/pipeline.ts";
 import { integerArg } from "../args.ts";
 import { action } from "../context.ts";
 import { isoTime, printJson, printTable } from "../output.ts";
@@ -20,50 +23,89 @@ export function incidentsCommand(): Command {
       .command("create")
       .description("open an incident for a target and time range; with --source, fill it from web logs"),
   )
-    .option("--source <files...>", "web logs to read (files, globs, .gz, -)")
+    .option("--source <files...>", "web logs to read (files, globs, .gz, -), or 'es' for Elasticsearch")
+    .option(
+      "--es-url <url>",
+      "Elasticsearch URL for --source es (auth: BOTSCOPE_ES_API_KEY or BOTSCOPE_ES_USER/PASSWORD)",
+    )
+    .option("--es-index-prefix <prefix>", "daily index prefix", "deflect.log-")
     .option("--comment <text>", "note stored with the incident")
     .option("--no-geo", "skip country and ASN lookup")
     .action(
-      action(async (ctx, o: WebInputOptions & { source?: string[]; comment?: string; geo: boolean }) => {
-        if (!o.target || !o.from || !o.to)
-          throw new UsageError("incidents create needs --target, --from and --to");
-        const from = Date.parse(o.from) / 1000;
-        const to = Date.parse(o.to) / 1000;
-        if (!(to > from)) throw new UsageError("--to must be after --from");
-        const store = await ctx.store();
-        const { key } = await currentKey(store, ctx.config);
-        const incident = await createIncident(store, {
-          target: o.target,
-          start: from,
-          stop: to,
-          status: "closed",
-          origin: "manual",
-          source: o.source?.join(" ") ?? null,
-          comment: o.comment ?? null,
-          key_id: key.id,
-        });
-        let summary: WebAnalyzeSummary | undefined;
-        if (o.source) {
-          try {
-            summary = await analyzeWeb(store, ctx.config, {
-              ...webRunOptions(ctx, o),
-              files: expandInputs(o.source),
-              geo: o.geo ? await GeoLookup.open() : undefined,
-              strict: o.strict,
-              incidentId: incident.id,
-              keepRange: true,
-            });
-          } catch (e) {
-            await deleteIncident(store, incident.id);
-            throw e;
+      action(
+        async (
+          ctx,
+          o: WebInputOptions & {
+            source?: string[];
+            comment?: string;
+            geo: boolean;
+            esUrl?: string;
+            esIndexPrefix: string;
+          },
+        ) => {
+          if (!o.target || !o.from || !o.to)
+            throw new UsageError("incidents create needs --target, --from and --to");
+          const from = Date.parse(o.from) / 1000;
+          const to = Date.parse(o.to) / 1000;
+          if (!(to > from)) throw new UsageError("--to must be after --from");
+          const fromEs = o.source?.length === 1 && o.source[0] === "es";
+          if (fromEs && !o.esUrl) throw new UsageError("--source es needs --es-url");
+          const store = await ctx.store();
+          const { key } = await currentKey(store, ctx.config);
+          const incident = await createIncident(store, {
+            target: o.target,
+            start: from,
+            stop: to,
+            status: "closed",
+            origin: "manual",
+            source: o.source ? (o.source[0] === "es" ? `es ${o.esUrl}` : o.source.join(" ")) : null,
+            comment: o.comment ?? null,
+            key_id: key.id,
+          });
+          let summary: WebAnalyzeSummary | undefined;
+          if (o.source) {
+            const target = o.target;
+            const env = process.env;
+            const files: string[] | RequestSource = fromEs
+              ? (onRequest, afterBatch) =>
+                  readElasticsearch(
+                    {
+                      url: o.esUrl!,
+                      indexPrefix: o.esIndexPrefix,
+                      target,
+                      from,
+                      to,
+                      apiKey: env.BOTSCOPE_ES_API_KEY,
+                      username: env.BOTSCOPE_ES_USER,
+                      password: env.BOTSCOPE_ES_PASSWORD,
+                      jsonFields: o.jsonFields ? parseJsonMapping(o.jsonFields) : undefined,
+                    },
+                    onRequest,
+                    afterBatch,
+                  )
+              : expandInputs(o.source);
+            try {
+              summary = await analyzeWeb(store, ctx.config, {
+                ...webRunOptions(ctx, o),
+                files,
+                source: fromEs ? `es ${o.esUrl}` : undefined,
+                geo: o.geo ? await GeoLookup.open() : undefined,
+                strict: o.strict,
+                incidentId: incident.id,
+                keepRange: true,
+              });
+            } catch (e) {
+              await deleteIncident(store, incident.id);
+              throw e;
+            }
           }
-        }
-        const shown = await getIncident(store, incident.id);
-        if (ctx.json) return printJson({ incident: shown, summary });
-        process.stdout.write(
-          `incident ${incident.id}: ${o.target} ${isoTime(from)} .. ${isoTime(to)}, ${shown?.sessions ?? 0} sessions\n`,
-        );
-      }),
+          const shown = await getIncident(store, incident.id);
+          if (ctx.json) return printJson({ incident: shown, summary });
+          process.stdout.write(
+            `incident ${incident.id}: ${o.target} ${isoTime(from)} .. ${isoTime(to)}, ${shown?.sessions ?? 0} sessions\n`,
+          );
+        },
+      ),
     );
   cmd
     .command("list")

@@ -51,7 +51,7 @@ export function parseJsonMapping(text: string): JsonFieldMapping {
   const mapping: JsonFieldMapping = {};
   for (const part of text.split(",").filter(Boolean)) {
     const [field, key] = part.split("=").map((s) => s.trim());
-    if (!key || !(field in DEFAULT_JSON_MAPPING))
+    if (!key || !Object.hasOwn(DEFAULT_JSON_MAPPING, field))
       throw new UsageError(
         `--json-fields: "${part}": expected field=key with field one of ${Object.keys(DEFAULT_JSON_MAPPING).join(", ")}`,
       );
@@ -83,9 +83,10 @@ function text(v: unknown): string | null {
   return v === undefined ? null : typeof v === "string" ? v : String(v);
 }
 
+export type DocumentParser = (doc: Record<string, unknown>, into?: WebRequest) => WebRequest | BadLineReason;
+
 export function jsonLineParser(overrides: JsonFieldMapping = {}): LineParser {
-  const m = { ...DEFAULT_JSON_MAPPING };
-  for (const [k, v] of Object.entries(overrides)) m[k as JsonField] = v;
+  const fromDocument = documentParser(overrides);
   const parse = (line: string, into?: WebRequest): ParseResult => {
     if (line.length === 0) return "empty";
     if (line.charCodeAt(0) !== 123) return "wrong-format";
@@ -97,9 +98,17 @@ export function jsonLineParser(overrides: JsonFieldMapping = {}): LineParser {
     }
     if (doc === null || typeof doc !== "object" || Array.isArray(doc)) return "bad-json";
     if (doc._source && typeof doc._source === "object") doc = doc._source as Record<string, unknown>;
-    return fromDocument(doc, into ? resetRequest(into) : emptyRequest());
+    return fromDocument(doc, into);
   };
-  const fromDocument = (doc: Record<string, unknown>, r: WebRequest): WebRequest | BadLineReason => {
+  return { name: "json", format: "json lines", parse };
+}
+
+/** Reads one JSON document (an ES hit's _source, a JSON log line) with the field mapping. */
+export function documentParser(overrides: JsonFieldMapping = {}): DocumentParser {
+  const m = { ...DEFAULT_JSON_MAPPING };
+  for (const [k, v] of Object.entries(overrides)) m[k as JsonField] = v;
+  return (doc, into) => {
+    const r = into ? resetRequest(into) : emptyRequest();
     const ip = text(first(doc, m.ip));
     if (!ip) return "bad-address";
     r.ip = ip.trim();
@@ -140,5 +149,4 @@ export function jsonLineParser(overrides: JsonFieldMapping = {}): LineParser {
     r.forwardedFor = text(first(doc, m.forwardedFor));
     return r;
   };
-  return { name: "json", format: "json lines", parse };
 }
