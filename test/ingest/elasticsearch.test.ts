@@ -140,7 +140,7 @@ test("pages through a point in time with search_after and reads every document",
   assert.equal(searches.length, 4, "three full pages, then an empty one ends the scan");
   assert.equal(searches[0].body?.search_after, undefined);
   assert.deepEqual(searches[1].body?.search_after, [T0 + 1000, 1]);
-  const filter = (searches[0].body?.query as { bool: { filter: Record<string, unknown>[] } }).bool.filter;
+  const filter = (searches[0].body!.query as { bool: { filter: Record<string, unknown>[] } }).bool.filter;
   assert.deepEqual(filter[1], { terms: { client_request_host: ["testhost.net", "www.testhost.net"] } });
   assert.equal(requests[requests.length - 1].method, "DELETE");
 });
