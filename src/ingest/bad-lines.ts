@@ -8,7 +8,9 @@ export type BadLineReason =
   | "bad-time"
   | "bad-address"
   | "bad-status"
-  | "bad-json";
+  | "bad-json"
+  | "wrong-field-count"
+  | "bad-number";
 
 export interface BadLineExample {
   file: string;

@@ -1,4 +1,5 @@
 import { createReadStream, existsSync, statSync } from "node:fs";
+import { isAbsolute } from "node:path";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { globSync } from "tinyglobby";
@@ -24,7 +25,7 @@ export function expandInputs(inputs: string[]): string[] {
       continue;
     }
     if (/[*?[\]{}]/.test(input)) {
-      const matched = globSync(input, { absolute: false, expandDirectories: false })
+      const matched = globSync(input, { absolute: isAbsolute(input), expandDirectories: false })
         .filter((f) => statSync(f).isFile())
         .sort();
       if (matched.length === 0) throw new UserError(`${input}: no file matches`);

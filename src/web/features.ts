@@ -27,7 +27,7 @@ export interface SessionState {
   depthSum: number;
   depthSq: number;
   consecutive: number;
-  /** Folder of the previous HTML request (hash; compat: position of its last '/'), -1 before the first. */
+  /** Folder of the previous HTML request (hash; compat: position of its last '/'), -2 before the first. */
   lastFolder: number;
   uaIds: number[];
   uaCounts: number[];

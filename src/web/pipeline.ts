@@ -1,3 +1,4 @@
+import { ReorderBuffer } from "../core/reorder.ts";
 import { detach } from "../core/strings.ts";
 import { readWebLog, type WeblogOptions, type WeblogStats } from "../ingest/weblog/reader.ts";
 import type { WebRequest } from "../ingest/weblog/record.ts";
@@ -10,6 +11,11 @@ export interface WebRunOptions extends SessionizerOptions {
   /** Epoch seconds, inclusive start and exclusive end. */
   from?: number;
   to?: number;
+  /**
+   * Seconds a line may arrive after newer ones and still be put in its place (log writers are a little
+   * out of order; merged logs more). 0 trusts the input order and skips the reorder buffer.
+   */
+  lateness?: number;
 }
 
 /** Per-target traffic summary gathered on the way. */
@@ -29,7 +35,12 @@ export interface WebRunStats extends WeblogStats {
   targets: Map<string, TargetTraffic>;
   /** Requests left out by --target / --from / --to. */
   filtered: number;
+  /** Requests that came later than the lateness allows: handled out of order. */
+  tooLate: number;
 }
+
+/** Default lateness: access logs are written at response end, so lines lag by up to a request's duration. */
+export const DEFAULT_LATENESS = 60;
 
 export function targetMatcher(target: string): (host: string | null) => boolean {
   const t = target.toLowerCase();
@@ -60,7 +71,6 @@ export async function runWebSessions(
   const from = opts.from ?? Number.NEGATIVE_INFINITY;
   const to = opts.to ?? Number.POSITIVE_INFINITY;
   let filtered = 0;
-  let watermark = Number.NEGATIVE_INFINITY;
 
   const stateFor = (name: string): [Sessionizer, TargetTraffic] => {
     let s = sessionizers.get(name);
@@ -88,11 +98,7 @@ export async function runWebSessions(
   let lastName = "";
   let last: [Sessionizer, TargetTraffic] | undefined;
 
-  const onRequest = (r: WebRequest) => {
-    if (r.time < from || r.time >= to || (matches && !matches(r.host))) {
-      filtered++;
-      return;
-    }
+  const route = (r: WebRequest) => {
     const name = opts.target ?? r.host ?? "unknown";
     if (last === undefined || name !== lastName) {
       last = stateFor(detach(name));
@@ -103,21 +109,38 @@ export async function runWebSessions(
     if (r.time < traffic.first) traffic.first = r.time;
     if (r.time > traffic.last) traffic.last = r.time;
     traffic.statusClasses[Math.min(4, Math.max(0, Math.floor(r.status / 100) - 1))]++;
-    if (r.time > watermark) watermark = r.time;
     sessionizer.push(r);
+  };
+  const lateness = opts.lateness ?? DEFAULT_LATENESS;
+  const reorder = lateness > 0 ? new ReorderBuffer<WebRequest>(lateness, route) : undefined;
+  let newest = Number.NEGATIVE_INFINITY;
+
+  const onRequest = (r: WebRequest) => {
+    if (r.time < from || r.time >= to || (matches && !matches(r.host))) {
+      filtered++;
+      return;
+    }
+    if (reorder) reorder.push(r);
+    else {
+      if (r.time > newest) newest = r.time;
+      route(r);
+    }
   };
 
   const between = async () => {
+    const watermark = reorder ? reorder.watermark : newest;
     for (const s of sessionizers.values()) s.advance(watermark);
     if (afterBatch) await afterBatch();
   };
+  // records are reused only when nothing holds on to them (no reorder buffer)
   const stats = Array.isArray(input)
-    ? await readWebLog(input, { ...opts.weblog, reuseRecord: true }, onRequest, between)
-    : await input(onRequest, between);
+    ? await readWebLog(input, { ...opts.weblog, reuseRecord: !reorder }, onRequest, between)
+    : await input((r) => onRequest(reorder ? { ...r } : r), between);
+  reorder?.flush();
   for (const [name, s] of sessionizers) {
     s.flush();
     targets.get(name)!.ips = s.distinctIps;
   }
   if (afterBatch) await afterBatch();
-  return { ...stats, targets, filtered };
+  return { ...stats, targets, filtered, tooLate: reorder?.tooLate ?? 0 };
 }

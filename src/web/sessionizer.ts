@@ -142,7 +142,7 @@ export class Sessionizer {
       depthSum: 0,
       depthSq: 0,
       consecutive: 0,
-      lastFolder: -1,
+      lastFolder: -2, // no position (compat: -1 is "no slash") nor hash (>= 0) equals it
       uaIds: [],
       uaCounts: [],
       path0: -1,

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { UserError } from "../../src/core/errors.ts";
@@ -11,6 +11,7 @@ import { expandInputs, type LineBatch, OVERSIZED_LINE, readLineBatches } from ".
 
 const root = resolve(fileURLToPath(import.meta.url), "../../..");
 const dir = mkdtempSync(join(tmpdir(), "botscope-source-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
 let fileNo = 0;
 
 function write(content: string | Buffer, name = `f${fileNo++}.log`): string {
@@ -58,18 +59,31 @@ describe("readLineBatches", () => {
 
   it("replaces a line longer than maxLineBytes by OVERSIZED_LINE and keeps the numbering", async () => {
     const f = write(`${"x".repeat(100)}\n${"y".repeat(101)}\nafter\n${"z".repeat(500)}`);
-    assert.deepEqual(await lines(f, { maxLineBytes: 100 }), ["x".repeat(100), OVERSIZED_LINE, "after", OVERSIZED_LINE]);
+    assert.deepEqual(await lines(f, { maxLineBytes: 100 }), [
+      "x".repeat(100),
+      OVERSIZED_LINE,
+      "after",
+      OVERSIZED_LINE,
+    ]);
   });
 
   it("drops an oversized line spanning several 1 MiB read chunks without losing its neighbours", async () => {
     const big = "q".repeat(3.5 * (1 << 20));
     const content = `first\n${"a".repeat((1 << 20) - 10)}\nsecond\n${big}\nthird\n${big}\nfourth`;
     const got = await lines(write(content));
-    assert.deepEqual(got, ["first", OVERSIZED_LINE, "second", OVERSIZED_LINE, "third", OVERSIZED_LINE, "fourth"]);
+    assert.deepEqual(got, [
+      "first",
+      OVERSIZED_LINE,
+      "second",
+      OVERSIZED_LINE,
+      "third",
+      OVERSIZED_LINE,
+      "fourth",
+    ]);
   });
 
   it("keeps a long line spanning several chunks whole when the limit allows it", async () => {
-    const long = Array.from({ length: 300_000 }, (_, i) => String(i % 10)).join("") + "end";
+    const long = `${Array.from({ length: 300_000 }, (_, i) => String(i % 10)).join("")}end`;
     const big = long.repeat(10); // ~3 MiB
     const got = await lines(write(`a\n${big}\r\nb\n`), { maxLineBytes: 4 << 20 });
     assert.equal(got.length, 3);
@@ -134,7 +148,8 @@ describe("readLineBatches", () => {
 });
 
 describe("expandInputs", () => {
-  const g = mkdtempSync(join(tmpdir(), "botscope-glob-"));
+  const g = join(dir, "glob");
+  mkdirSync(g);
   for (const f of ["b.log", "a.log", "c.log.gz", "notes.txt"]) writeFileSync(join(g, f), "x\n");
   mkdirSync(join(g, "sub"));
   mkdirSync(join(g, "dir.log"));
@@ -175,7 +190,10 @@ describe("expandInputs", () => {
     const missing = join(g, "missing.log");
     assert.throws(() => expandInputs([missing]), new UserError(`${missing}: no such file`));
     assert.throws(() => expandInputs([join(g, "sub")]), new UserError(`${join(g, "sub")}: is a directory`));
-    assert.throws(() => expandInputs([join(g, "*.csv")]), new UserError(`${join(g, "*.csv")}: no file matches`));
+    assert.throws(
+      () => expandInputs([join(g, "*.csv")]),
+      new UserError(`${join(g, "*.csv")}: no file matches`),
+    );
     // a pattern matching only directories matches no file
     assert.throws(() => expandInputs([join(g, "s*")]), /no file matches/);
     assert.throws(

@@ -30,7 +30,7 @@ export type JsonFieldMapping = Partial<Record<JsonField, string[]>>;
 
 export const DEFAULT_JSON_MAPPING: Required<JsonFieldMapping> = {
   time: ["@timestamp", "timestamp", "time", "time_iso8601", "time_local", "ts", "msec"],
-  ip: ["client_ip", "remote_addr", "clientip", "client.ip", "ip", "request.remote_ip", "ClientAddr"],
+  ip: ["client_ip", "remote_addr", "clientip", "client.ip", "ip", "request.remote_ip", "ClientHost"],
   host: ["client_request_host", "host", "http_host", "server_name", "request.host", "RequestHost"],
   method: ["client_request_method", "request_method", "method", "request.method", "RequestMethod"],
   url: ["client_url", "request_uri", "uri", "url", "request.uri", "RequestPath", "path"],

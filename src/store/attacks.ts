@@ -1,0 +1,109 @@
+import type { Selectable } from "kysely";
+import type { Store } from "./open.ts";
+import type { AttackTable } from "./schema.ts";
+
+export type Attack = Selectable<AttackTable>;
+
+/**
+ * Bothound's label_attack: sessions of the incident whose cluster_index is in `clusters`, or whose
+ * cluster_index2 is in `clusters2`, become attack `number` (other sessions of that attack are unlabelled
+ * first, so labelling again replaces). Returns the attack and the number of sessions labelled.
+ */
+export async function labelAttack(
+  store: Store,
+  incidentId: number,
+  number: number,
+  clusters: number[],
+  clusters2: number[],
+  meta: { method: "manual" | "auto"; confidence?: number | null; comment?: string | null },
+): Promise<{ attack: Attack; sessions: number }> {
+  return store.db.transaction().execute(async (trx) => {
+    let attack = await trx
+      .selectFrom("attacks")
+      .selectAll()
+      .where("incident_id", "=", incidentId)
+      .where("number", "=", number)
+      .executeTakeFirst();
+    if (attack) {
+      attack = await trx
+        .updateTable("attacks")
+        .set({
+          label_method: meta.method,
+          confidence: meta.confidence ?? null,
+          comment: meta.comment ?? null,
+        })
+        .where("id", "=", attack.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    } else {
+      attack = await trx
+        .insertInto("attacks")
+        .values({
+          incident_id: incidentId,
+          number,
+          label_method: meta.method,
+          confidence: meta.confidence ?? null,
+          comment: meta.comment ?? null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    }
+    await trx
+      .updateTable("sessions")
+      .set({ attack: null })
+      .where("incident_id", "=", incidentId)
+      .where("attack", "=", number)
+      .execute();
+    let labelled = 0;
+    if (clusters.length > 0 || clusters2.length > 0) {
+      const res = await trx
+        .updateTable("sessions")
+        .set({ attack: number })
+        .where("incident_id", "=", incidentId)
+        .where((eb) =>
+          eb.or([
+            ...(clusters.length ? [eb("cluster_index", "in", clusters)] : []),
+            ...(clusters2.length ? [eb("cluster_index2", "in", clusters2)] : []),
+          ]),
+        )
+        .executeTakeFirst();
+      labelled = Number(res.numUpdatedRows);
+    }
+    return { attack, sessions: labelled };
+  });
+}
+
+export async function listAttacks(
+  store: Store,
+  incidentId?: number,
+): Promise<(Attack & { target: string; sessions: number })[]> {
+  let q = store.db
+    .selectFrom("attacks")
+    .innerJoin("incidents", "incidents.id", "attacks.incident_id")
+    .innerJoin("targets", "targets.id", "incidents.target_id")
+    .selectAll("attacks")
+    .select("targets.host as target")
+    .select((eb) =>
+      eb
+        .selectFrom("sessions")
+        .select(eb.fn.countAll<number>().as("n"))
+        .whereRef("sessions.incident_id", "=", "attacks.incident_id")
+        .whereRef("sessions.attack", "=", "attacks.number")
+        .as("sessions"),
+    )
+    .orderBy("attacks.id");
+  if (incidentId !== undefined) q = q.where("attacks.incident_id", "=", incidentId);
+  return (await q.execute()).map((r) => ({ ...r, sessions: Number(r.sessions ?? 0) }));
+}
+
+/** The keyed IP hashes of an attack's sessions (distinct). */
+export async function attackIpHashes(store: Store, attack: Attack): Promise<Set<string>> {
+  const rows = await store.db
+    .selectFrom("sessions")
+    .select("ip_hash")
+    .distinct()
+    .where("incident_id", "=", attack.incident_id)
+    .where("attack", "=", attack.number)
+    .execute();
+  return new Set(rows.map((r) => r.ip_hash));
+}
