@@ -13,6 +13,12 @@ export function positiveArg(value: string): number {
   return n;
 }
 
+export function nonNegativeArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a number >= 0");
+  return n;
+}
+
 export function listArg(value: string): string[] {
   const items = value
     .split(",")

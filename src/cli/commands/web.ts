@@ -12,7 +12,7 @@ import { utf8Text } from "../../ingest/weblog/record.ts";
 import { csvField } from "../../report/csv.ts";
 import { SESSION_FEATURES } from "../../store/schema.ts";
 import { runWebSessions, type WebRunOptions } from "../../web/pipeline.ts";
-import { positiveArg, timeArg } from "../args.ts";
+import { nonNegativeArg, positiveArg, timeArg } from "../args.ts";
 import { action, type CommandContext } from "../context.ts";
 import { printJson, printTable } from "../output.ts";
 
@@ -26,6 +26,7 @@ export interface WebInputOptions {
   compat?: string;
   sessionKey?: "ip" | "ip+host";
   gap?: number;
+  lateness?: number;
   strict?: boolean;
   json?: boolean;
 }
@@ -47,6 +48,11 @@ export function webInputOptions(cmd: Command): Command {
     )
     .addOption(new Option("--session-key <key>", "session key").choices(["ip", "ip+host"]))
     .option("--gap <seconds>", "idle gap that ends a session", positiveArg)
+    .option(
+      "--lateness <seconds>",
+      "how late a line may come and still be put in time order (0: trust the order)",
+      nonNegativeArg,
+    )
     .option("--strict", "fail when any line is bad")
     .option("--json", "as JSON");
 }
@@ -62,6 +68,7 @@ export function webRunOptions(ctx: CommandContext, o: WebInputOptions): WebRunOp
     from: o.from ? Date.parse(o.from) / 1000 : undefined,
     to: o.to ? Date.parse(o.to) / 1000 : undefined,
     gapSeconds: o.gap ?? ctx.config.web.sessionGapSeconds,
+    lateness: o.lateness,
     key: o.sessionKey ?? ctx.config.web.sessionKey,
     compat: o.compat === "bothound",
   };

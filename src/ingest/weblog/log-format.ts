@@ -277,33 +277,48 @@ export function compileLogFormat(format: string, name = "log_format"): LineParse
     throw new UsageError(
       `log format needs $remote_addr and a time ($time_local, $time_iso8601 or $msec): ${format}`,
     );
-  const n = steps.length;
-  return {
-    name,
-    format,
-    parse(line: string, into?: WebRequest): ParseResult {
-      if (line.length === 0) return "empty";
-      if (lead && !line.startsWith(lead)) return "wrong-format";
-      const r = into ? resetRequest(into) : emptyRequest();
-      let pos = lead.length;
-      for (let i = 0; i < n; i++) {
-        const step = steps[i];
-        let end: number;
-        if (step.quoted) end = closingQuote(line, pos);
-        else if (step.after === "") end = line.length;
-        else end = line.indexOf(step.after.charAt(0), pos);
-        if (end === -1) return "truncated";
-        if (step.after !== "" && !line.startsWith(step.after, end)) {
-          return end + step.after.length > line.length ? "truncated" : "wrong-format";
-        }
-        const set = setters[i];
-        if (set !== undefined) {
-          const bad = set(r, line, pos, end);
-          if (bad) return bad;
-        }
-        pos = end + step.after.length;
-      }
-      return r;
-    },
-  };
+  return { name, format, parse: generateParser(lead, steps, setters) };
+}
+
+type ParseFn = (line: string, into?: WebRequest) => ParseResult;
+
+/**
+ * Straight-line code for one format, built with `new Function`: each step's literal is inlined and each
+ * setter is called from its own call site, which V8 can inline (a loop over a setter table would make
+ * one megamorphic call site). Only lengths, JSON-quoted literals and fixed helper names go into the
+ * source; the format's text never becomes code.
+ */
+function generateParser(lead: string, steps: Step[], setters: (Setter | undefined)[]): ParseFn {
+  const q = (v: string) => JSON.stringify(v);
+  const body: string[] = [
+    'if (line.length === 0) return "empty";',
+    lead ? `if (!line.startsWith(${q(lead)})) return "wrong-format";` : "",
+    "const r = into ? resetRequest(into) : emptyRequest();",
+    `let pos = ${lead.length};`,
+    "let end = 0;",
+    "let bad;",
+  ];
+  steps.forEach((step, i) => {
+    if (step.quoted) body.push("end = closingQuote(line, pos);");
+    else if (step.after === "") body.push("end = line.length;");
+    else body.push(`end = line.indexOf(${q(step.after.charAt(0))}, pos);`);
+    body.push('if (end === -1) return "truncated";');
+    if (step.after.length > 1 || (step.after.length === 1 && step.quoted)) {
+      body.push(
+        `if (!line.startsWith(${q(step.after)}, end)) return end + ${step.after.length} > line.length ? "truncated" : "wrong-format";`,
+      );
+    }
+    if (setters[i]) body.push(`bad = set${i}(r, line, pos, end);`, "if (bad) return bad;");
+    body.push(`pos = end + ${step.after.length};`);
+  });
+  body.push("return r;");
+  const names = steps.map((_, i) => `set${i}`);
+  const make = new Function(
+    "closingQuote",
+    "resetRequest",
+    "emptyRequest",
+    ...names,
+    `return function parse(line, into) {\n${body.join("\n")}\n};`,
+  );
+  return make(closingQuote, resetRequest, emptyRequest, ...setters) as ParseFn;
 }

@@ -35,8 +35,11 @@ function digits(s: string, at: number, n: number): number {
   return v;
 }
 
-let lastDayText = "";
-let lastDayEpoch = 0;
+/** Cache of the last "dd/Mon/yyyy:HH:MM" seen and of the last zone suffix: lines of one minute share them. */
+let lastMinuteText = "";
+let lastMinuteEpoch = 0;
+let lastZoneText = "";
+let lastZoneOffset = 0;
 
 /**
  * Common Log Format time "17/May/2015:10:05:03 +0200" (optionally "10:05:03.123") to epoch seconds;
@@ -44,26 +47,28 @@ let lastDayEpoch = 0;
  */
 export function parseClfTime(s: string, start = 0, end = s.length): number {
   const b = start;
-  if (end - b < 20 || s.charCodeAt(b + 2) !== 47 || s.charCodeAt(b + 6) !== 47 || s.charCodeAt(b + 11) !== 58)
-    return Number.NaN;
-  let dayEpoch: number;
-  if (lastDayText !== "" && s.startsWith(lastDayText, b)) {
-    dayEpoch = lastDayEpoch;
+  if (end - b < 20) return Number.NaN;
+  let minuteEpoch: number;
+  if (lastMinuteText !== "" && s.startsWith(lastMinuteText, b)) {
+    minuteEpoch = lastMinuteEpoch;
   } else {
+    if (s.charCodeAt(b + 2) !== 47 || s.charCodeAt(b + 6) !== 47 || s.charCodeAt(b + 11) !== 58)
+      return Number.NaN;
+    if (s.charCodeAt(b + 14) !== 58 || s.charCodeAt(b + 17) !== 58) return Number.NaN;
     const d = digits(s, b, 2);
     const m = MONTHS[s.slice(b + 3, b + 6)];
     const y = digits(s, b + 7, 4);
-    if (!m || !(d >= 1 && d <= 31) || Number.isNaN(y)) return Number.NaN;
-    dayEpoch = daysFromCivil(y, m, d) * 86400;
-    lastDayText = s.slice(b, b + 11);
-    lastDayEpoch = dayEpoch;
+    const hh = digits(s, b + 12, 2);
+    const mm = digits(s, b + 15, 2);
+    if (!m || !(d >= 1 && d <= 31) || Number.isNaN(y) || !(hh <= 23 && mm <= 59)) return Number.NaN;
+    minuteEpoch = daysFromCivil(y, m, d) * 86400 + hh * 3600 + mm * 60;
+    lastMinuteText = s.slice(b, b + 18);
+    lastMinuteEpoch = minuteEpoch;
   }
-  const hh = digits(s, b + 12, 2);
-  const mm = digits(s, b + 15, 2);
-  const ss = digits(s, b + 18, 2);
-  if (!(hh <= 23 && mm <= 59 && ss <= 60) || s.charCodeAt(b + 14) !== 58 || s.charCodeAt(b + 17) !== 58)
-    return Number.NaN;
-  let t = dayEpoch + hh * 3600 + mm * 60 + ss;
+  const s1 = s.charCodeAt(b + 18) - 48;
+  const s2 = s.charCodeAt(b + 19) - 48;
+  if (!(s1 >= 0 && s1 <= 6 && s2 >= 0 && s2 <= 9)) return Number.NaN;
+  let t = minuteEpoch + s1 * 10 + s2;
   let i = b + 20;
   if (s.charCodeAt(i) === 46) {
     let scale = 0.1;
@@ -75,9 +80,15 @@ export function parseClfTime(s: string, start = 0, end = s.length): number {
     }
   }
   if (i === end) return t;
+  if (lastZoneText !== "" && end - i === lastZoneText.length && s.startsWith(lastZoneText, i)) {
+    return t - lastZoneOffset;
+  }
   if (s.charCodeAt(i) !== 32) return Number.NaN;
   const off = parseOffset(s, i + 1, end);
-  return Number.isNaN(off) ? off : t - off;
+  if (Number.isNaN(off)) return off;
+  lastZoneText = s.slice(i, end);
+  lastZoneOffset = off;
+  return t - off;
 }
 
 /** "+0200", "-05:30", "Z" at s[i, end) -> offset seconds east of UTC. */
