@@ -20,7 +20,7 @@ export interface ClusterEvidence {
   sessions: number;
   /** Each indicator in [0, 1]: how strongly it points to an attack. */
   indicators: {
-    rate: number;
+    volume: number;
     noAssets: number;
     errors: number;
     uaUniformity: number;
@@ -35,12 +35,12 @@ export interface ClusterEvidence {
 }
 
 const WEIGHTS = {
-  rate: 0.3,
-  noAssets: 0.15,
+  volume: 0.25,
+  noAssets: 0.35,
   errors: 0.1,
-  uaUniformity: 0.15,
-  regularity: 0.15,
-  outlier: 0.15,
+  uaUniformity: 0.1,
+  regularity: 0.1,
+  outlier: 0.1,
 };
 export const ATTACK_SCORE = 0.5;
 const MIN_SESSIONS = 5;
@@ -54,11 +54,6 @@ function median(values: number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-/** Requests per minute over the session (a single request counts as one per gap length). */
-function hitRate(s: LabelSession): number {
-  return s.features.request_interval > 0 ? 60 / s.features.request_interval : 60;
-}
-
 function assetsPerPage(s: LabelSession): number {
   return s.features.image_html_ratio + s.features.css_html_ratio + s.features.js_html_ratio;
 }
@@ -70,7 +65,7 @@ function gapVariation(s: LabelSession): number {
 }
 
 interface Baseline {
-  rate: number;
+  volume: number;
   noAssets: number;
   errors: number;
   outlier: number;
@@ -78,7 +73,7 @@ interface Baseline {
 
 function baselineOf(sessions: LabelSession[]): Baseline {
   return {
-    rate: median(sessions.map(hitRate)),
+    volume: median(sessions.map((s) => s.requests)),
     noAssets: sessions.filter((s) => assetsPerPage(s) === 0).length / Math.max(1, sessions.length),
     errors: median(sessions.map((s) => s.features.error_rate + s.features.server_error_rate)),
     outlier: median(sessions.map((s) => s.outlier ?? 0)),
@@ -86,8 +81,8 @@ function baselineOf(sessions: LabelSession[]): Baseline {
 }
 
 /**
- * Evidence per cluster against the incident's own baseline (its median session): request rate far
- * above the baseline, pages without their assets, errors, one user agent across many IPs, machine-regular
+ * Evidence per cluster against the incident's own baseline (its median session): many more requests
+ * per session than the baseline, pages without their assets, errors, one user agent across many IPs, machine-regular
  * timing and isolation-forest outlierness. Clusters whose sessions mostly declare themselves crawlers
  * are reported as crawlers, not attacks.
  */
@@ -101,7 +96,7 @@ export function clusterEvidence(sessions: LabelSession[]): ClusterEvidence[] {
   }
   const out: ClusterEvidence[] = [];
   for (const [cluster, list] of [...byCluster].sort((a, b) => a[0] - b[0])) {
-    const rate = median(list.map(hitRate));
+    const volume = median(list.map((s) => s.requests));
     const noAssets = list.filter((s) => assetsPerPage(s) === 0).length / list.length;
     const errors = median(list.map((s) => s.features.error_rate + s.features.server_error_rate));
     const uaCounts = new Map<number, number>();
@@ -112,7 +107,8 @@ export function clusterEvidence(sessions: LabelSession[]): ClusterEvidence[] {
     const declaredBotShare = list.filter((s) => s.declaredBot).length / list.length;
 
     const indicators = {
-      rate: clamp(Math.log10(Math.max(rate, 1e-9) / Math.max(base.rate, 1e-9))),
+      // ten times the site's median requests per session scores 1
+      volume: clamp(Math.log10(volume / Math.max(base.volume, 1))),
       noAssets: clamp((noAssets - base.noAssets) / Math.max(0.2, 1 - base.noAssets)),
       errors: clamp((errors - base.errors) * 2),
       // a single UA shared by many sessions; meaningless for tiny clusters
@@ -129,7 +125,7 @@ export function clusterEvidence(sessions: LabelSession[]): ClusterEvidence[] {
           ? "attack"
           : "normal";
     const reasons: [number, string][] = [
-      [indicators.rate, `request rate ${rate.toFixed(1)}/min vs ${base.rate.toFixed(1)}/min for the site`],
+      [indicators.volume, `${volume} requests per session vs ${base.volume} for the site`],
       [
         indicators.noAssets,
         `${(100 * noAssets).toFixed(0)}% of sessions load pages without their assets (site: ${(100 * base.noAssets).toFixed(0)}%)`,

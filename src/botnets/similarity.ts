@@ -44,9 +44,20 @@ export function attackDistance(a: FeatureProfile, b: FeatureProfile): number {
   return sum;
 }
 
-/** Similarity in (0, 1] from the distance averaged per feature: 1 / (1 + d / dims). */
+/**
+ * Behavioural similarity in [0, 1] for botnet matching: per feature exp(-|mean_a - mean_b| /
+ * (sd_a + sd_b + 0.1)), averaged. Meant for log1p-scaled features, where 0.1 is a tenth of an order of
+ * magnitude: floods with near-constant features stay comparable instead of infinitely far apart, as
+ * they are under the Bothound distance.
+ */
 export function behaviourSimilarity(a: FeatureProfile, b: FeatureProfile): number {
-  return 1 / (1 + attackDistance(a, b) / Math.max(1, a.mean.length));
+  let sum = 0;
+  const d = a.mean.length;
+  for (let f = 0; f < d; f++) {
+    const spread = Math.sqrt(a.variance[f]) + Math.sqrt(b.variance[f]) + 0.1;
+    sum += Math.exp(-Math.abs(a.mean[f] - b.mean[f]) / spread);
+  }
+  return d > 0 ? sum / d : 0;
 }
 
 export interface Overlap {

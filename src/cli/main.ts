@@ -1,9 +1,11 @@
 import { Command, CommanderError } from "commander";
 import { UserError } from "../core/errors.ts";
+import { botnetCommands } from "./commands/botnets.ts";
 import { configCommand } from "./commands/config.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { exportCommand, incidentsCommand } from "./commands/incidents.ts";
 import { keysCommand } from "./commands/keys.ts";
+import { mlCommand } from "./commands/ml.ts";
 import { simulateCommand } from "./commands/simulate.ts";
 import { webCommand } from "./commands/web.ts";
 
@@ -22,11 +24,13 @@ export function buildProgram(): Command {
     incidentsCommand(),
     exportCommand(),
     keysCommand(),
+    mlCommand(),
     configCommand(),
   ]) {
     program.addCommand(sub);
   }
   webCommand(program);
+  botnetCommands(program);
   // Every command and subcommand exits through our handler, so usage errors get exit code 2.
   const override = (cmd: Command): void => {
     cmd.exitOverride();

@@ -4,17 +4,20 @@ import type { AttackTable } from "./schema.ts";
 
 export type Attack = Selectable<AttackTable>;
 
+/** Which sessions an attack label takes: by clusters (Bothound's label_attack) or by session ids. */
+export type AttackSelection = { clusters: number[]; clusters2: number[] } | { sessionIds: number[] };
+
 /**
  * Bothound's label_attack: sessions of the incident whose cluster_index is in `clusters`, or whose
- * cluster_index2 is in `clusters2`, become attack `number` (other sessions of that attack are unlabelled
- * first, so labelling again replaces). Returns the attack and the number of sessions labelled.
+ * cluster_index2 is in `clusters2` (or the given sessions), become attack `number`; sessions labelled
+ * with that number before are unlabelled first, so labelling again replaces. Returns the attack and the
+ * number of sessions labelled.
  */
 export async function labelAttack(
   store: Store,
   incidentId: number,
   number: number,
-  clusters: number[],
-  clusters2: number[],
+  selection: AttackSelection,
   meta: { method: "manual" | "auto"; confidence?: number | null; comment?: string | null },
 ): Promise<{ attack: Attack; sessions: number }> {
   return store.db.transaction().execute(async (trx) => {
@@ -55,7 +58,18 @@ export async function labelAttack(
       .where("attack", "=", number)
       .execute();
     let labelled = 0;
-    if (clusters.length > 0 || clusters2.length > 0) {
+    if ("sessionIds" in selection) {
+      for (let i = 0; i < selection.sessionIds.length; i += 500) {
+        const res = await trx
+          .updateTable("sessions")
+          .set({ attack: number })
+          .where("incident_id", "=", incidentId)
+          .where("id", "in", selection.sessionIds.slice(i, i + 500))
+          .executeTakeFirst();
+        labelled += Number(res.numUpdatedRows);
+      }
+    } else if (selection.clusters.length > 0 || selection.clusters2.length > 0) {
+      const { clusters, clusters2 } = selection;
       const res = await trx
         .updateTable("sessions")
         .set({ attack: number })

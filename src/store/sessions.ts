@@ -53,3 +53,43 @@ export async function sessionsOfIncident(store: Store, incidentId: number): Prom
     .orderBy("id")
     .execute();
 }
+
+/** A session with the user agent it used most and whether that agent declares a bot. */
+export interface SessionWithAgent {
+  session: Session;
+  mainUserAgentId: number | null;
+  mainUserAgent: string | null;
+  declaredBot: boolean;
+}
+
+/** Sessions of an incident joined with their main user agent (most requests). */
+export async function sessionsWithAgents(store: Store, incidentId: number): Promise<SessionWithAgent[]> {
+  const sessions = await sessionsOfIncident(store, incidentId);
+  const links = await store.db
+    .selectFrom("session_user_agents")
+    .innerJoin("sessions", "sessions.id", "session_user_agents.session_id")
+    .innerJoin("user_agents", "user_agents.id", "session_user_agents.user_agent_id")
+    .select([
+      "session_user_agents.session_id as sessionId",
+      "session_user_agents.requests",
+      "user_agents.id as uaId",
+      "user_agents.ua",
+      "user_agents.is_bot as isBot",
+    ])
+    .where("sessions.incident_id", "=", incidentId)
+    .execute();
+  const main = new Map<number, { uaId: number; ua: string; isBot: number; requests: number }>();
+  for (const l of links) {
+    const m = main.get(l.sessionId);
+    if (!m || l.requests > m.requests) main.set(l.sessionId, l);
+  }
+  return sessions.map((session) => {
+    const m = main.get(session.id);
+    return {
+      session,
+      mainUserAgentId: m?.uaId ?? null,
+      mainUserAgent: m?.ua ?? null,
+      declaredBot: m ? m.isBot === 1 : false,
+    };
+  });
+}

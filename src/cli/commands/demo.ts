@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
+import { runAutoChain } from "../../app/chain.ts";
 import { analyzeWeb } from "../../app/web.ts";
 import { GeoLookup } from "../../geo/geo.ts";
 import { writeFlowSimulation } from "../../simulate/flows.ts";
@@ -9,6 +10,7 @@ import { openStore } from "../../store/open.ts";
 import { integerArg } from "../args.ts";
 import { action } from "../context.ts";
 import { printJson } from "../output.ts";
+import { printChain } from "./web.ts";
 
 /**
  * The main job on generated data: a day of web traffic for two sites with botnet attacks is simulated
@@ -62,20 +64,29 @@ export function demoCommand(): Command {
             compat: false,
             geo: await GeoLookup.open(),
           });
-          if (ctx.json)
+          const chain = await runAutoChain(
+            store,
+            config,
+            summary.targets.map((t) => t.incidentId),
+            opts.seed,
+          );
+          if (ctx.json) {
             return printJson({
               web,
               flows: { ...flows, hosts: undefined },
               analysis: summary,
+              chain,
               store: dbPath,
             });
+          }
           say(`\nanalysed ${summary.requests} requests (format ${summary.format}) into ${dbPath}:`);
           for (const t of summary.targets) {
             say(
               `  incident ${t.incidentId} ${t.target}: ${t.requests} requests, ${t.ips} IPs, ${t.sessions} sessions`,
             );
           }
-          say(`\nnext: botscope --db ${dbPath} incidents list`);
+          printChain(chain);
+          say(`\nnext: botscope --db ${dbPath} attacks list; botscope --db ${dbPath} botnets list`);
         } finally {
           await store.close();
         }

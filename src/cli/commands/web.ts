@@ -1,5 +1,6 @@
 import { createWriteStream } from "node:fs";
 import { type Command, Option } from "commander";
+import { type ChainResult, runAutoChain } from "../../app/chain.ts";
 import { analyzeWeb } from "../../app/web.ts";
 import { UserError } from "../../core/errors.ts";
 import { GeoLookup } from "../../geo/geo.ts";
@@ -14,7 +15,7 @@ import { SESSION_FEATURES } from "../../store/schema.ts";
 import { runWebSessions, type WebRunOptions } from "../../web/pipeline.ts";
 import { nonNegativeArg, positiveArg, timeArg } from "../args.ts";
 import { action, type CommandContext } from "../context.ts";
-import { printJson, printTable } from "../output.ts";
+import { isoTime, printJson, printTable } from "../output.ts";
 
 export interface WebInputOptions {
   format: WeblogFormat;
@@ -74,6 +75,24 @@ export function webRunOptions(ctx: CommandContext, o: WebInputOptions): WebRunOp
   };
 }
 
+/** The attacks found and the botnet decisions, incident by incident. */
+export function printChain(chain: ChainResult[]): void {
+  for (const c of chain) {
+    process.stdout.write(`\nincident ${c.incidentId}: ${c.labelling.attacks.length} attack(s)\n`);
+    for (const a of c.labelling.attacks) {
+      const m = c.matches.find((x) => x.attack.number === a.number);
+      const who = m
+        ? m.decision === "matched"
+          ? `${m.botnet?.name}, seen before (score ${m.candidates[0].score.toFixed(2)})`
+          : `new botnet ${m.botnet?.name}`
+        : "";
+      process.stdout.write(
+        `  attack ${a.number}: ${a.sessions} sessions ${isoTime(a.start)} .. ${isoTime(a.end)}, confidence ${a.confidence.toFixed(2)}: ${who}\n    ${a.reasons.slice(0, 3).join("; ")}\n`,
+      );
+    }
+  }
+}
+
 function printBadLines(lines: string[]): void {
   if (lines.length === 0) return;
   process.stdout.write("bad lines (skipped):\n");
@@ -95,12 +114,19 @@ export function webCommand(parent: Command): void {
     .option("--geoip-db <files...>", "your own MaxMind mmdb files (Country/City/ASN) before the bundled data")
     .option("--no-geo", "skip country and ASN lookup")
     .option("--store-plain-ips", "also store plain IPs (default: keyed hash and encrypted only)")
+    .option("--auto", "then cluster, propose attacks and match them against known botnets")
     .action(
       action(
         async (
           ctx,
           files: string[],
-          o: WebInputOptions & { bans?: string[]; geoipDb?: string[]; geo: boolean; storePlainIps?: boolean },
+          o: WebInputOptions & {
+            bans?: string[];
+            geoipDb?: string[];
+            geo: boolean;
+            storePlainIps?: boolean;
+            auto?: boolean;
+          },
         ) => {
           const inputs = expandInputs(files);
           const bans = o.bans ? await readBanLists(expandInputs(o.bans)) : undefined;
@@ -113,7 +139,15 @@ export function webCommand(parent: Command): void {
             strict: o.strict,
             storePlainIps: o.storePlainIps,
           });
-          if (ctx.json) return printJson({ ...summary, banRecords: bans?.records ?? 0 });
+          const store = await ctx.store();
+          const chain = o.auto
+            ? await runAutoChain(
+                store,
+                ctx.config,
+                summary.targets.map((t) => t.incidentId),
+              )
+            : undefined;
+          if (ctx.json) return printJson({ ...summary, banRecords: bans?.records ?? 0, chain });
           process.stdout.write(
             `${summary.lines} lines, ${summary.requests} requests (format ${summary.format}), ${summary.badLines.total} bad, ${summary.filtered} outside target/time\n`,
           );
@@ -141,6 +175,7 @@ export function webCommand(parent: Command): void {
             );
           }
           printBadLines(describeBadLines(summary.badLines));
+          if (chain) printChain(chain);
         },
       ),
     );
