@@ -164,17 +164,7 @@ function lloyd(m: Matrix, centers: Float64Array, k: number, maxIter: number, tol
   while (iterations < maxIter) {
     iterations++;
     const firstPass = iterations === 1;
-    if (!firstPass) {
-      // Half the distance from each centre to its nearest other centre.
-      half.fill(Number.POSITIVE_INFINITY);
-      for (let a = 0; a < k; a++) {
-        for (let b = a + 1; b < k; b++) {
-          const h = Math.sqrt(sqDistTo(centers, a * d, centers, b * d, d)) / 2;
-          if (h < half[a]) half[a] = h;
-          if (h < half[b]) half[b] = h;
-        }
-      }
-    }
+    if (!firstPass) halfGaps(centers, k, d, half);
     let changed = firstPass;
     if (firstPass) {
       for (let i = 0; i < n; i++) nearestTwo(data, i, centers, k, d, labels, upper, lower, scratch);
@@ -197,10 +187,6 @@ function lloyd(m: Matrix, centers: Float64Array, k: number, maxIter: number, tol
       move[c] = Math.sqrt(s2);
       shift += s2;
     }
-    if (shift <= tolAbs) {
-      converged = true;
-      break;
-    }
     let m1 = -1;
     let m2 = 0;
     let arg = -1;
@@ -216,14 +202,31 @@ function lloyd(m: Matrix, centers: Float64Array, k: number, maxIter: number, tol
       upper[i] += move[a];
       lower[i] -= a === arg ? m2 : m1;
     }
+    if (shift <= tolAbs) {
+      converged = true;
+      break;
+    }
   }
-  const dist = new Float64Array(n);
-  let inertia: number;
-  if (strict) {
-    inertia = 0;
-    for (let i = 0; i < n; i++) inertia += sqDistTo(data, i * d, centers, labels[i] * d, d);
-  } else inertia = assign(m, centers, k, labels, dist);
+  if (!strict) {
+    // Labels consistent with the final centres: one more bounded assignment step.
+    halfGaps(centers, k, d, half);
+    reassign(data, centers, k, d, labels, upper, lower, half, scratch, sums, counts);
+  }
+  let inertia = 0;
+  for (let i = 0; i < n; i++) inertia += sqDistTo(data, i * d, centers, labels[i] * d, d);
   return { labels, centroids: { data: centers, rows: k, cols: d }, inertia, iterations, converged };
+}
+
+/** Half the distance from each centre to its nearest other centre. */
+function halfGaps(centers: Float64Array, k: number, d: number, half: Float64Array): void {
+  half.fill(Number.POSITIVE_INFINITY);
+  for (let a = 0; a < k; a++) {
+    for (let b = a + 1; b < k; b++) {
+      const h = Math.sqrt(sqDistTo(centers, a * d, centers, b * d, d)) / 2;
+      if (h < half[a]) half[a] = h;
+      if (h < half[b]) half[b] = h;
+    }
+  }
 }
 
 /**

@@ -125,6 +125,22 @@ test("an empty cluster is moved to the farthest point", () => {
   assert.equal(k1.inertia, 0, "k = n: every row its own centre");
 });
 
+test("k = 1 gives the mean; maxIter = 1 stops early with labels matching the centroids", () => {
+  const m = fromRows([
+    [0, 0],
+    [2, 0],
+    [4, 6],
+  ]);
+  const one = kmeans(m, { k: 1, seed: 1 });
+  assert.deepEqual(Array.from(one.centroids.data), [2, 2]);
+  assert.equal(one.inertia, 4 + 4 + 4 + 0 + 4 + 16);
+  const { m: b } = blobs(new Rng(6), centers, 200, 3);
+  const r = kmeans(b, { k: 6, maxIter: 1, nInit: 1, seed: 2 });
+  assert.equal(r.iterations, 1);
+  assert.equal(r.converged, false);
+  assert.deepEqual(predict(b, r.centroids).labels, r.labels);
+});
+
 test("kmeans: bad input gives clear RangeErrors", () => {
   const m = fromRows([[0], [1], [2]]);
   assert.throws(() => kmeans(m, { k: 4 }), /kmeans: k \(4\) exceeds the number of rows \(3\)/);
