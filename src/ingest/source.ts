@@ -58,50 +58,88 @@ async function* byteChunks(file: string): AsyncGenerator<Buffer> {
 }
 
 /**
- * Streams whole lines in batches. CRLF is accepted; a final line without a newline is kept. A line longer
- * than maxLineBytes becomes OVERSIZED_LINE, without holding its bytes in memory.
+ * Whole lines of an input as ranges of one flat string per read chunk: parsers scan the chunk in place
+ * (faster than on one substring per line, and no allocation per line). Line i is text[starts[i],
+ * ends[i]) without its line break (CRLF accepted); a line longer than maxLineBytes has start -1 and its
+ * bytes are dropped as they stream past. A final line without a newline is kept.
  */
-export async function* readLineBatches(
+export interface TextBatch {
+  file: string;
+  text: string;
+  starts: Int32Array;
+  ends: Int32Array;
+  count: number;
+  /** 1-based number of the batch's first line in its file. */
+  firstLine: number;
+}
+
+export async function* readTextBatches(
   file: string,
   opts: { maxLineBytes?: number } = {},
-): AsyncGenerator<LineBatch> {
+): AsyncGenerator<TextBatch> {
   const max = opts.maxLineBytes ?? 1 << 16;
   let carry = "";
-  let lineNo = 1;
   let skipping = false;
-  const finish = (line: string): string => {
-    if (skipping || line.length > max) {
-      skipping = false;
-      return OVERSIZED_LINE;
+  let lineNo = 1;
+  let starts = new Int32Array(16384);
+  let ends = new Int32Array(16384);
+  let count = 0;
+  const add = (s: number, e: number, text: string) => {
+    if (count === starts.length) {
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      starts = grow(starts);
+      ends = grow(ends);
     }
-    return line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
+    if (e > s && text.charCodeAt(e - 1) === 13) e--;
+    const oversized = skipping || e - s > max;
+    skipping = false;
+    starts[count] = oversized ? -1 : s;
+    ends[count] = oversized ? -1 : e;
+    count++;
   };
   try {
     for await (const chunk of byteChunks(file)) {
-      const text = chunk.toString("latin1");
-      const lines: string[] = [];
+      const text = carry ? carry + chunk.toString("latin1") : chunk.toString("latin1");
+      carry = "";
+      count = 0;
       let start = 0;
       for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
-        lines.push(finish(carry ? carry + text.slice(start, nl) : text.slice(start, nl)));
-        carry = "";
+        add(start, nl, text);
         start = nl + 1;
       }
       if (start < text.length && !skipping) {
-        if (carry.length + text.length - start > max) {
-          carry = "";
-          skipping = true;
-        } else {
-          carry += text.slice(start);
-        }
+        if (text.length - start > max) skipping = true;
+        else carry = text.slice(start);
       }
-      if (lines.length) {
-        yield { file, lines, firstLine: lineNo };
-        lineNo += lines.length;
+      if (count > 0) {
+        yield { file, text, starts, ends, count, firstLine: lineNo };
+        lineNo += count;
       }
     }
   } catch (e) {
     if (e instanceof UserError) throw e;
     throw new UserError(`${file}: ${(e as Error).message}`);
   }
-  if (carry || skipping) yield { file, lines: [finish(carry)], firstLine: lineNo };
+  if (carry || skipping) {
+    count = 0;
+    add(0, carry.length, carry);
+    yield { file, text: carry, starts, ends, count, firstLine: lineNo };
+  }
+}
+
+/** The same lines as strings (OVERSIZED_LINE for lines over the limit), for readers that want them. */
+export async function* readLineBatches(
+  file: string,
+  opts: { maxLineBytes?: number } = {},
+): AsyncGenerator<LineBatch> {
+  for await (const b of readTextBatches(file, opts)) {
+    const lines: string[] = new Array(b.count);
+    for (let i = 0; i < b.count; i++)
+      lines[i] = b.starts[i] < 0 ? OVERSIZED_LINE : b.text.slice(b.starts[i], b.ends[i]);
+    yield { file, lines, firstLine: b.firstLine };
+  }
 }

@@ -100,7 +100,12 @@ export function jsonLineParser(overrides: JsonFieldMapping = {}): LineParser {
     if (doc._source && typeof doc._source === "object") doc = doc._source as Record<string, unknown>;
     return fromDocument(doc, into);
   };
-  return { name: "json", format: "json lines", parse };
+  return {
+    name: "json",
+    format: "json lines",
+    parse,
+    parseRange: (text, start, stop, into) => parse(text.slice(start, stop), into),
+  };
 }
 
 /** Reads one JSON document (an ES hit's _source, a JSON log line) with the field mapping. */

@@ -26,6 +26,8 @@ export interface LineParser {
    * allocation per line for consumers that copy what they keep.
    */
   parse(line: string, into?: WebRequest): ParseResult;
+  /** The same on the line text[start, stop) of a larger string, without slicing it out. */
+  parseRange(text: string, start: number, stop: number, into?: WebRequest): ParseResult;
 }
 
 interface Step {
@@ -256,10 +258,10 @@ export function emptyRequest(): WebRequest {
 }
 
 /** End of a quoted value starting at `from`: the next '"' not escaped by a backslash, or -1. */
-function closingQuote(line: string, from: number): number {
-  for (let i = line.indexOf('"', from); i !== -1; i = line.indexOf('"', i + 1)) {
+function closingQuote(text: string, from: number, stop: number): number {
+  for (let i = text.indexOf('"', from); i !== -1 && i < stop; i = text.indexOf('"', i + 1)) {
     let backslashes = 0;
-    for (let j = i - 1; j >= from && line.charCodeAt(j) === 92; j--) backslashes++;
+    for (let j = i - 1; j >= from && text.charCodeAt(j) === 92; j--) backslashes++;
     if ((backslashes & 1) === 0) return i;
   }
   return -1;
@@ -277,10 +279,11 @@ export function compileLogFormat(format: string, name = "log_format"): LineParse
     throw new UsageError(
       `log format needs $remote_addr and a time ($time_local, $time_iso8601 or $msec): ${format}`,
     );
-  return { name, format, parse: generateParser(lead, steps, setters) };
+  const parseRange = generateParser(lead, steps, setters);
+  return { name, format, parseRange, parse: (line, into) => parseRange(line, 0, line.length, into) };
 }
 
-type ParseFn = (line: string, into?: WebRequest) => ParseResult;
+type ParseRangeFn = (text: string, start: number, stop: number, into?: WebRequest) => ParseResult;
 
 /**
  * Straight-line code for one format, built with `new Function`: each step's literal is inlined and each
@@ -288,28 +291,32 @@ type ParseFn = (line: string, into?: WebRequest) => ParseResult;
  * one megamorphic call site). Only lengths, JSON-quoted literals and fixed helper names go into the
  * source; the format's text never becomes code.
  */
-function generateParser(lead: string, steps: Step[], setters: (Setter | undefined)[]): ParseFn {
+function generateParser(lead: string, steps: Step[], setters: (Setter | undefined)[]): ParseRangeFn {
   const q = (v: string) => JSON.stringify(v);
   const body: string[] = [
-    'if (line.length === 0) return "empty";',
-    lead ? `if (!line.startsWith(${q(lead)})) return "wrong-format";` : "",
+    'if (stop === start) return "empty";',
+    lead
+      ? `if (start + ${lead.length} > stop || !text.startsWith(${q(lead)}, start)) return "wrong-format";`
+      : "",
     "const r = into ? resetRequest(into) : emptyRequest();",
-    `let pos = ${lead.length};`,
+    `let pos = start + ${lead.length};`,
     "let end = 0;",
     "let bad;",
   ];
   steps.forEach((step, i) => {
-    if (step.quoted) body.push("end = closingQuote(line, pos);");
-    else if (step.after === "") body.push("end = line.length;");
-    else body.push(`end = line.indexOf(${q(step.after.charAt(0))}, pos);`);
+    if (step.quoted) body.push("end = closingQuote(text, pos, stop);");
+    else if (step.after === "") body.push("end = stop;");
+    else body.push(`end = text.indexOf(${q(step.after.charAt(0))}, pos);`, "if (end >= stop) end = -1;");
     body.push('if (end === -1) return "truncated";');
-    if (step.after.length > 1 || (step.after.length === 1 && step.quoted)) {
+    const n = step.after.length;
+    if (n > 1) {
       body.push(
-        `if (!line.startsWith(${q(step.after)}, end)) return end + ${step.after.length} > line.length ? "truncated" : "wrong-format";`,
+        `if (end + ${n} > stop) return "truncated";`,
+        `if (!text.startsWith(${q(step.after)}, end)) return "wrong-format";`,
       );
     }
-    if (setters[i]) body.push(`bad = set${i}(r, line, pos, end);`, "if (bad) return bad;");
-    body.push(`pos = end + ${step.after.length};`);
+    if (setters[i]) body.push(`bad = set${i}(r, text, pos, end);`, "if (bad) return bad;");
+    body.push(`pos = end + ${n};`);
   });
   body.push("return r;");
   const names = steps.map((_, i) => `set${i}`);
@@ -318,7 +325,7 @@ function generateParser(lead: string, steps: Step[], setters: (Setter | undefine
     "resetRequest",
     "emptyRequest",
     ...names,
-    `return function parse(line, into) {\n${body.join("\n")}\n};`,
+    `return function parseRange(text, start, stop, into) {\n${body.join("\n")}\n};`,
   );
-  return make(closingQuote, resetRequest, emptyRequest, ...setters) as ParseFn;
+  return make(closingQuote, resetRequest, emptyRequest, ...setters) as ParseRangeFn;
 }

@@ -1,6 +1,6 @@
 import { UsageError } from "../../core/errors.ts";
 import { type BadLineReason, BadLines } from "../bad-lines.ts";
-import { OVERSIZED_LINE, readLineBatches } from "../source.ts";
+import { OVERSIZED_LINE, readTextBatches, type TextBatch } from "../source.ts";
 import { type JsonFieldMapping, jsonLineParser } from "./json-lines.ts";
 import {
   COMBINED,
@@ -43,6 +43,14 @@ function namedParser(format: Exclude<WeblogFormat, "auto">, opts: WeblogOptions)
     case "json":
       return jsonLineParser(opts.jsonFields);
   }
+}
+
+/** The first lines of a batch as strings, for format detection. */
+function sampleLines(b: TextBatch): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < b.count && out.length < 200; i++)
+    if (b.starts[i] >= 0) out.push(b.text.slice(b.starts[i], b.ends[i]));
+  return out;
 }
 
 /** The format that reads the most of a sample of lines; on a tie, the richer one (listed first). */
@@ -100,26 +108,27 @@ export async function readWebLog(
   let lines = 0;
   let requests = 0;
   for (const file of files) {
-    for await (const batch of readLineBatches(file, { maxLineBytes: opts.maxLineBytes })) {
-      parser ??= detectFormat(batch.lines, opts);
+    for await (const batch of readTextBatches(file, { maxLineBytes: opts.maxLineBytes })) {
+      const { text, starts, ends, count } = batch;
+      parser ??= detectFormat(sampleLines(batch), opts);
       const p = parser;
-      const ls = batch.lines;
-      for (let i = 0; i < ls.length; i++) {
-        const line = ls[i];
-        const r = p.parse(line, scratch);
+      for (let i = 0; i < count; i++) {
+        const start = starts[i];
+        const r = start < 0 ? "oversized" : p.parseRange(text, start, ends[i], scratch);
         if (typeof r === "string") {
+          const line = start < 0 ? OVERSIZED_LINE : text.slice(start, ends[i]);
           bad.add(
             classify(r, line),
             file,
             batch.firstLine + i,
-            line === OVERSIZED_LINE ? "(line over the size limit)" : line,
+            start < 0 ? "(line over the size limit)" : line,
           );
         } else {
           requests++;
           onRequest(r);
         }
       }
-      lines += ls.length;
+      lines += count;
       if (afterBatch) await afterBatch();
     }
   }
