@@ -71,6 +71,8 @@ export interface TextBatch {
   count: number;
   /** 1-based number of the batch's first line in its file. */
   firstLine: number;
+  /** Bytes of (decompressed) input read so far in this file. */
+  bytesRead: number;
 }
 
 export async function* readTextBatches(
@@ -84,6 +86,7 @@ export async function* readTextBatches(
   let starts = new Int32Array(16384);
   let ends = new Int32Array(16384);
   let count = 0;
+  let bytesRead = 0;
   const add = (s: number, e: number, text: string) => {
     if (count === starts.length) {
       const grow = (a: Int32Array) => {
@@ -103,6 +106,7 @@ export async function* readTextBatches(
   };
   try {
     for await (const chunk of byteChunks(file)) {
+      bytesRead += chunk.length;
       const text = carry ? carry + chunk.toString("latin1") : chunk.toString("latin1");
       carry = "";
       count = 0;
@@ -116,7 +120,7 @@ export async function* readTextBatches(
         else carry = text.slice(start);
       }
       if (count > 0) {
-        yield { file, text, starts, ends, count, firstLine: lineNo };
+        yield { file, text, starts, ends, count, firstLine: lineNo, bytesRead };
         lineNo += count;
       }
     }
@@ -127,7 +131,7 @@ export async function* readTextBatches(
   if (carry || skipping) {
     count = 0;
     add(0, carry.length, carry);
-    yield { file, text: carry, starts, ends, count, firstLine: lineNo };
+    yield { file, text: carry, starts, ends, count, firstLine: lineNo, bytesRead };
   }
 }
 

@@ -1,4 +1,4 @@
-import { createWriteStream } from "node:fs";
+import { createWriteStream, statSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { type ChainResult, runAutoChain } from "../../app/chain.ts";
 import { analyzeWeb } from "../../app/web.ts";
@@ -16,6 +16,7 @@ import { runWebSessions, type WebRunOptions } from "../../web/pipeline.ts";
 import { nonNegativeArg, positiveArg, timeArg } from "../args.ts";
 import { action, type CommandContext } from "../context.ts";
 import { isoTime, printJson, printTable } from "../output.ts";
+import { type Progress, progress } from "../progress.ts";
 
 export interface WebInputOptions {
   format: WeblogFormat;
@@ -58,9 +59,16 @@ export function webInputOptions(cmd: Command): Command {
     .option("--json", "as JSON");
 }
 
-export function webRunOptions(ctx: CommandContext, o: WebInputOptions): WebRunOptions {
+/** A progress bar over the input bytes when every input is a plain file (size known) and stderr a TTY. */
+export function inputProgress(files: string[], json: boolean): Progress {
+  const plain = files.every((f) => f !== "-" && !f.endsWith(".gz"));
+  return progress("reading", plain ? files.reduce((s, f) => s + statSync(f).size, 0) : 0, json);
+}
+
+export function webRunOptions(ctx: CommandContext, o: WebInputOptions, bar?: Progress): WebRunOptions {
   return {
     weblog: {
+      onProgress: bar ? (bytes) => bar.update(bytes) : undefined,
       format: o.format,
       logFormat: o.logFormat,
       jsonFields: o.jsonFields ? parseJsonMapping(o.jsonFields) : undefined,
@@ -131,14 +139,16 @@ export function webCommand(parent: Command): void {
           const inputs = expandInputs(files);
           const bans = o.bans ? await readBanLists(expandInputs(o.bans)) : undefined;
           const geo = o.geo ? await GeoLookup.open({ geoipDbs: o.geoipDb }) : undefined;
+          const bar = inputProgress(inputs, ctx.json);
           const summary = await analyzeWeb(await ctx.store(), ctx.config, {
-            ...webRunOptions(ctx, o),
+            ...webRunOptions(ctx, o, bar),
             files: inputs,
             geo,
             bans,
             strict: o.strict,
             storePlainIps: o.storePlainIps,
           });
+          bar.stop();
           const store = await ctx.store();
           const chain = o.auto
             ? await runAutoChain(
@@ -204,9 +214,10 @@ export function webCommand(parent: Command): void {
         out.write(`${header.join(",")}\n`);
         let rows = 0;
         let buffer = "";
+        const bar = inputProgress(inputs, ctx.json);
         const stats = await runWebSessions(
           inputs,
-          webRunOptions(ctx, o),
+          webRunOptions(ctx, o, bar),
           (target, s) => {
             rows++;
             const f = SESSION_FEATURES.map((k) => csvField(s.features[k]));
@@ -219,6 +230,7 @@ export function webCommand(parent: Command): void {
             if (!full) await new Promise<void>((r) => out.once("drain", () => r()));
           },
         );
+        bar.stop();
         out.write(buffer);
         if (out !== process.stdout) await new Promise<void>((r) => out.end(() => r()));
         if (o.strict && stats.bad.total > 0)

@@ -23,6 +23,8 @@ export interface WeblogOptions {
   maxLineBytes?: number;
   /** Hand every request in one reused record (the consumer copies what it keeps). */
   reuseRecord?: boolean;
+  /** Called after each batch with the bytes read so far over all files (for progress bars). */
+  onProgress?: (bytes: number) => void;
 }
 
 export interface WeblogStats {
@@ -107,8 +109,12 @@ export async function readWebLog(
   const scratch = opts.reuseRecord ? emptyRequest() : undefined;
   let lines = 0;
   let requests = 0;
+  let doneBytes = 0;
   for (const file of files) {
+    let fileBytes = 0;
     for await (const batch of readTextBatches(file, { maxLineBytes: opts.maxLineBytes })) {
+      fileBytes = batch.bytesRead;
+      opts.onProgress?.(doneBytes + fileBytes);
       const { text, starts, ends, count } = batch;
       parser ??= detectFormat(sampleLines(batch), opts);
       const p = parser;
@@ -131,6 +137,7 @@ export async function readWebLog(
       lines += count;
       if (afterBatch) await afterBatch();
     }
+    doneBytes += fileBytes;
   }
   return { format: parser?.name ?? "none", lines, requests, bad };
 }
