@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { UserError } from "../core/errors.ts";
+import { anomalyCommand } from "./commands/anomaly.ts";
 import { botnetCommands } from "./commands/botnets.ts";
 import { configCommand } from "./commands/config.ts";
 import { demoCommand } from "./commands/demo.ts";
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     exportCommand(),
     keysCommand(),
     mlCommand(),
+    anomalyCommand(),
     configCommand(),
   ]) {
     program.addCommand(sub);
