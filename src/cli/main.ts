@@ -8,6 +8,7 @@ import { exportCommand, incidentsCommand } from "./commands/incidents.ts";
 import { keysCommand } from "./commands/keys.ts";
 import { mlCommand } from "./commands/ml.ts";
 import { simulateCommand } from "./commands/simulate.ts";
+import { watchCommand } from "./commands/watch.ts";
 import { webCommand } from "./commands/web.ts";
 
 export function buildProgram(): Command {
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     keysCommand(),
     mlCommand(),
     anomalyCommand(),
+    watchCommand(),
     configCommand(),
   ]) {
     program.addCommand(sub);
