@@ -4,12 +4,19 @@ import { anomalyCommand } from "./commands/anomaly.ts";
 import { botnetCommands } from "./commands/botnets.ts";
 import { configCommand } from "./commands/config.ts";
 import { demoCommand } from "./commands/demo.ts";
+import { flowsCommand } from "./commands/flows.ts";
 import { exportCommand, incidentsCommand } from "./commands/incidents.ts";
 import { keysCommand } from "./commands/keys.ts";
 import { mlCommand } from "./commands/ml.ts";
+import { forestCommands } from "./commands/ml-forest.ts";
 import { simulateCommand } from "./commands/simulate.ts";
 import { watchCommand } from "./commands/watch.ts";
 import { webCommand } from "./commands/web.ts";
+
+function withForest(ml: Command): Command {
+  forestCommands(ml);
+  return ml;
+}
 
 export function buildProgram(): Command {
   const program = new Command("botscope")
@@ -26,7 +33,8 @@ export function buildProgram(): Command {
     incidentsCommand(),
     exportCommand(),
     keysCommand(),
-    mlCommand(),
+    withForest(mlCommand()),
+    flowsCommand(),
     anomalyCommand(),
     watchCommand(),
     configCommand(),

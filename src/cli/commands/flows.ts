@@ -90,7 +90,13 @@ function internalNets(ctx: CommandContext, given?: string[]): string[] {
         .map((s) => s.trim())
         .filter(Boolean)
     : ctx.config.flows.internal;
-  for (const n of nets) if (!parseCidr(n)) throw new UsageError(`--internal: not an IPv4 CIDR: ${n}`);
+  for (const n of nets) {
+    if (!parseCidr(n)) {
+      throw new UsageError(
+        `--internal: not an IPv4 CIDR: ${n} (it takes several values: put the files first, or use --internal=A,B)`,
+      );
+    }
+  }
   return nets;
 }
 
@@ -146,7 +152,7 @@ function printDetect(s: DetectSummary): void {
         h.maxScore,
         h.botnetFlows,
         h.flows,
-        h.reason,
+        h.worstReason,
       ]),
     );
   } else process.stdout.write("no internal host had a flow predicted botnet\n");
