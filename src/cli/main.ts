@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { UserError } from "../core/errors.ts";
 import { anomalyCommand } from "./commands/anomaly.ts";
+import { beaconsCommand } from "./commands/beacons.ts";
 import { botnetCommands } from "./commands/botnets.ts";
 import { configCommand } from "./commands/config.ts";
 import { demoCommand } from "./commands/demo.ts";
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
     keysCommand(),
     withForest(mlCommand()),
     flowsCommand(),
+    beaconsCommand(),
     anomalyCommand(),
     watchCommand(),
     configCommand(),
