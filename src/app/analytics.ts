@@ -2,10 +2,11 @@ import { attackDistance, overlap, profile } from "../botnets/similarity.ts";
 import { UserError } from "../core/errors.ts";
 import { getOrCreate, increment } from "../core/maps.ts";
 import { quantileSorted } from "../ml/scale.ts";
-import { type Attack, attackIpHashes, listAttacks } from "../store/attacks.ts";
+import { attackFeatureRows, attackIpHashes, listAttacks } from "../store/attacks.ts";
 import type { Store } from "../store/open.ts";
 import type { Session, SessionFeature } from "../store/schema.ts";
 import { sessionsOfIncident, sessionsWithAgents } from "../store/sessions.ts";
+import { requireAttack } from "./botnets.ts";
 
 export interface BoxStats {
   min: number;
@@ -172,22 +173,6 @@ export async function attackReports(store: Store, incidentId?: number): Promise<
   return out;
 }
 
-async function findAttack(store: Store, incidentId: number, number: number): Promise<Attack> {
-  const a = (await listAttacks(store, incidentId)).find((x) => x.number === number);
-  if (!a) throw new UserError(`incident ${incidentId} has no attack ${number}`);
-  return a;
-}
-
-async function attackFeatureRows(store: Store, a: Attack, features: SessionFeature[]): Promise<number[][]> {
-  const rows = await store.db
-    .selectFrom("sessions")
-    .select(features)
-    .where("incident_id", "=", a.incident_id)
-    .where("attack", "=", a.number)
-    .execute();
-  return rows.map((r) => features.map((f) => r[f] ?? Number.NaN));
-}
-
 /** Other attacks by Bothound's distance (most similar first) and their common IPs with this one. */
 export async function similarAttacks(
   store: Store,
@@ -195,7 +180,7 @@ export async function similarAttacks(
   number: number,
   features: SessionFeature[],
 ) {
-  const attack = await findAttack(store, incidentId, number);
+  const attack = await requireAttack(store, incidentId, number);
   const own = profile(await attackFeatureRows(store, attack, features), features.length);
   const ownIps = await attackIpHashes(store, attack);
   const out = [];
@@ -218,7 +203,7 @@ export async function similarAttacks(
 
 /** IPs this attack shares with every other incident: count, % of the attack, % of the incident. */
 export async function commonIps(store: Store, incidentId: number, number: number) {
-  const attack = await findAttack(store, incidentId, number);
+  const attack = await requireAttack(store, incidentId, number);
   const ips = await attackIpHashes(store, attack);
   const rows = await store.db
     .selectFrom("sessions")

@@ -6,7 +6,7 @@ import {
   profile,
 } from "../botnets/similarity.ts";
 import { UserError } from "../core/errors.ts";
-import { type Attack, attackIpHashes, listAttacks } from "../store/attacks.ts";
+import { type Attack, attackFeatureRows, attackIpHashes, findAttack, listAttacks } from "../store/attacks.ts";
 import {
   botnetAttacks,
   createBotnet,
@@ -41,23 +41,16 @@ export interface MatchResult {
   recorded: boolean;
 }
 
-async function findAttack(store: Store, incidentId: number, number: number): Promise<Attack> {
-  const attack = (await listAttacks(store, incidentId)).find((a) => a.number === number);
+export async function requireAttack(store: Store, incidentId: number, number: number): Promise<Attack> {
+  const attack = await findAttack(store, incidentId, number);
   if (!attack) throw new UserError(`incident ${incidentId} has no attack ${number}`);
   return attack;
 }
 
+/** Session features of an attack on a log1p scale: botnets are compared by orders of magnitude. */
 async function attackRows(store: Store, attack: Attack): Promise<number[][]> {
-  const sessions = await store.db
-    .selectFrom("sessions")
-    .select(AUTO_FEATURES)
-    .where("incident_id", "=", attack.incident_id)
-    .where("attack", "=", attack.number)
-    .execute();
-  // log1p: compare orders of magnitude (see behaviourSimilarity)
-  return sessions.map((s) =>
-    AUTO_FEATURES.map((f) => (s[f] == null ? Number.NaN : Math.log1p(Math.max(0, s[f] as number)))),
-  );
+  const rows = await attackFeatureRows(store, attack, AUTO_FEATURES);
+  return rows.map((r) => r.map((v) => (Number.isNaN(v) ? v : Math.log1p(Math.max(0, v)))));
 }
 
 /**
@@ -73,7 +66,7 @@ export async function matchBotnet(
   attackNumber: number,
   opts: { record?: boolean; threshold?: number; name?: string } = {},
 ): Promise<MatchResult> {
-  const attack = await findAttack(store, incidentId, attackNumber);
+  const attack = await requireAttack(store, incidentId, attackNumber);
   const ips = await attackIpHashes(store, attack);
   if (ips.size === 0) throw new UserError(`attack ${attackNumber} of incident ${incidentId} has no sessions`);
   const own: FeatureProfile = profile(await attackRows(store, attack), AUTO_FEATURES.length);
@@ -140,7 +133,7 @@ export async function assignBotnet(
   attackNumber: number,
   name: string,
 ): Promise<void> {
-  const attack = await findAttack(store, incidentId, attackNumber);
+  const attack = await requireAttack(store, incidentId, attackNumber);
   const botnet = (await findBotnet(store, name)) ?? (await createBotnet(store, name));
   await linkAttack(store, {
     attackId: attack.id,

@@ -1,6 +1,6 @@
 import type { Selectable } from "kysely";
 import type { Store } from "./open.ts";
-import type { AttackTable } from "./schema.ts";
+import type { AttackTable, SessionFeature } from "./schema.ts";
 
 export type Attack = Selectable<AttackTable>;
 
@@ -120,4 +120,28 @@ export async function attackIpHashes(store: Store, attack: Attack): Promise<Set<
     .where("attack", "=", attack.number)
     .execute();
   return new Set(rows.map((r) => r.ip_hash));
+}
+
+/** The attack with this number in the incident, or undefined. */
+export async function findAttack(
+  store: Store,
+  incidentId: number,
+  number: number,
+): Promise<Attack | undefined> {
+  return (await listAttacks(store, incidentId)).find((a) => a.number === number);
+}
+
+/** Feature values of an attack's sessions, one row per session (NaN where missing). */
+export async function attackFeatureRows(
+  store: Store,
+  attack: Attack,
+  features: SessionFeature[],
+): Promise<number[][]> {
+  const rows = await store.db
+    .selectFrom("sessions")
+    .select(features)
+    .where("incident_id", "=", attack.incident_id)
+    .where("attack", "=", attack.number)
+    .execute();
+  return rows.map((r) => features.map((f) => r[f] ?? Number.NaN));
 }
