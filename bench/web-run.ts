@@ -3,6 +3,7 @@ import { runWebSessions } from "../src/web/pipeline.ts";
 
 const file = process.argv[2];
 let sessions = 0;
+const cpu = process.cpuUsage();
 const t = performance.now();
 const stats = await runWebSessions(
   [file],
@@ -12,6 +13,14 @@ const stats = await runWebSessions(
   },
 );
 const seconds = (performance.now() - t) / 1000;
+const used = process.cpuUsage(cpu);
+const cpuSeconds = (used.user + used.system) / 1e6;
 process.stdout.write(
-  JSON.stringify({ lines: stats.lines, sessions, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024 }),
+  JSON.stringify({
+    lines: stats.lines,
+    sessions,
+    seconds,
+    cpuSeconds,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+  }),
 );
