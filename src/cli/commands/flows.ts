@@ -13,7 +13,8 @@ import {
 import { UsageError } from "../../core/errors.ts";
 import { parseCidr } from "../../core/net.ts";
 import { describeBadLines } from "../../ingest/bad-lines.ts";
-import { FLOW_FORMATS, type FlowFormat } from "../../ingest/flows/reader.ts";
+import { BINETFLOW_HEADER, binetflowLine, jsonLine } from "../../ingest/capture/write.ts";
+import { FLOW_FORMATS, type FlowFormat, readFlows } from "../../ingest/flows/reader.ts";
 import { expandInputs } from "../../ingest/source.ts";
 import { integerArg, positiveArg, timeArg } from "../args.ts";
 import { action, type CommandContext } from "../context.ts";
@@ -377,6 +378,86 @@ export function flowsCommand(): Command {
           });
           if (ctx.json) return printJson(s);
           printEvaluate(s);
+        },
+      ),
+    );
+  cmd
+    .command("convert")
+    .description("flows of captures (pcap, pcapng) or any flow file as Argus binetflow or JSON lines")
+    .argument("<files...>", "captures or flow files, globs")
+    .addOption(
+      new Option("--to <format>", "output format").choices(["binetflow", "json"]).default("binetflow"),
+    )
+    .requiredOption("--out <file>", "file to write ('-' for stdout)")
+    .addOption(new Option("--format <name>", "input format").choices(FLOW_FORMATS).default("auto"))
+    .option("--idle-timeout <seconds>", "captures: seconds without a packet that end a flow", positiveArg, 60)
+    .option(
+      "--active-timeout <seconds>",
+      "captures: seconds after which a long flow is cut",
+      positiveArg,
+      3600,
+    )
+    .option("--nfdump <program>", "the nfdump program that reads nfcapd files")
+    .option("--json", "summary as JSON")
+    .action(
+      action(
+        async (
+          ctx,
+          files: string[],
+          o: {
+            to: "binetflow" | "json";
+            out: string;
+            format: FlowFormat;
+            idleTimeout: number;
+            activeTimeout: number;
+            nfdump?: string;
+          },
+        ) => {
+          const out: NodeJS.WritableStream = o.out === "-" ? process.stdout : createWriteStream(o.out);
+          let text = o.to === "binetflow" ? `${BINETFLOW_HEADER}\n` : "";
+          const line = o.to === "binetflow" ? binetflowLine : jsonLine;
+          const flush = async () => {
+            if (!text) return;
+            const ok = out.write(text);
+            text = "";
+            if (!ok) await new Promise<void>((r) => out.once("drain", () => r()));
+          };
+          const s = await readFlows(
+            expandInputs(files),
+            {
+              format: o.format,
+              nfdump: o.nfdump,
+              idleTimeout: o.idleTimeout,
+              activeTimeout: o.activeTimeout,
+            },
+            (f) => {
+              text += `${line(f)}\n`;
+            },
+            flush,
+          );
+          await flush();
+          if (out !== process.stdout) await new Promise<void>((r) => out.end(() => r()));
+          if (o.out === "-") return;
+          const summary = {
+            out: o.out,
+            to: o.to,
+            format: s.format,
+            flows: s.flows,
+            badLines: s.bad.toJSON(),
+            captures: s.captures ?? {},
+          };
+          if (ctx.json) return printJson(summary);
+          process.stdout.write(`wrote ${s.flows} flows (input format ${s.format}) to ${o.out} as ${o.to}\n`);
+          for (const [file, c] of Object.entries(s.captures ?? {})) {
+            process.stdout.write(
+              `${file}: ${c.packets} packets (${c.format}), ${c.flowPackets} in flows, ${c.fragments} fragments, ` +
+                `${c.truncated} truncated, ${c.nonIp} not IP, ${c.unknownLink} unknown link type, ` +
+                `${c.garbageBytes} garbage bytes\n`,
+            );
+          }
+          const bad = describeBadLines(s.bad.toJSON());
+          if (bad.length)
+            process.stdout.write(`bad input (skipped):\n${bad.map((l) => `  ${l}\n`).join("")}`);
         },
       ),
     );

@@ -1,10 +1,12 @@
 /**
  * Flow input: files, globs (expanded by the caller with expandInputs), .gz and "-" for stdin through
  * readLineBatches, in any of the flow text formats (detected per file from its first lines) or as nfcapd
- * files (detected by their magic bytes, read through the nfdump program). One Flow record for all.
+ * files (detected by their magic bytes, read through the nfdump program), or as pcap/pcapng captures
+ * (detected by their magic bytes, assembled into flows by src/ingest/capture). One Flow record for all.
  */
 import { UsageError, UserError } from "../../core/errors.ts";
 import { type BadLineReason, BadLines } from "../bad-lines.ts";
+import { type CaptureStats, isCaptureFile, readCaptureFlows } from "../capture/index.ts";
 import { type LineBatch, OVERSIZED_LINE, readLineBatches } from "../source.ts";
 import { BinetflowParser } from "./binetflow.ts";
 import { isNfcapdFile, nfcapdLineBatches } from "./nfcapd.ts";
@@ -23,6 +25,7 @@ export const FLOW_FORMATS = [
   "zeek",
   "zeek-json",
   "relbot",
+  "pcap",
 ] as const;
 export type FlowFormat = (typeof FLOW_FORMATS)[number];
 
@@ -34,6 +37,10 @@ export interface FlowReadOptions {
   maxLineBytes?: number;
   /** The nfdump program that reads nfcapd files (default: nfdump from PATH). */
   nfdump?: string;
+  /** Captures: seconds without a packet that end a flow (default 60). */
+  idleTimeout?: number;
+  /** Captures: seconds after which a long flow is cut (default 3600). */
+  activeTimeout?: number;
 }
 
 export interface FlowReadStats {
@@ -42,6 +49,8 @@ export interface FlowReadStats {
   lines: number;
   flows: number;
   bad: BadLines;
+  /** Captures read (format "pcap"): the packet counters of each, by file. */
+  captures?: Record<string, CaptureStats>;
 }
 
 /** The text formats in the order auto-detection prefers them on a tie. */
@@ -149,7 +158,9 @@ export async function readFlows(
   afterBatch?: () => Promise<void> | void,
 ): Promise<FlowReadStats> {
   const format = opts.format ?? "auto";
-  const fixed = format !== "auto" && format !== "nfcapd" ? textParser(format) : undefined;
+  const fixed =
+    format !== "auto" && format !== "nfcapd" && format !== "pcap" ? textParser(format) : undefined;
+  const captures: Record<string, CaptureStats> = {};
   const bad = new BadLines();
   const scratch = opts.reuseRecord ? emptyFlow() : undefined;
   const formats: string[] = [];
@@ -157,6 +168,31 @@ export async function readFlows(
   let lines = 0;
   let flows = 0;
   for (const file of files) {
+    const capture =
+      (format === "pcap" && file === "-") ||
+      (file !== "-" && (format === "auto" || format === "pcap") && isCaptureFile(file));
+    if (format === "pcap" && !capture)
+      throw new UsageError(`${file}: not a pcap or pcapng capture (no capture magic bytes)`);
+    if (capture) {
+      const onCaptureFlow = (f: Flow) => {
+        flows++;
+        onFlow(f);
+      };
+      const cs = await readCaptureFlows(
+        file,
+        { idleTimeout: opts.idleTimeout, activeTimeout: opts.activeTimeout },
+        onCaptureFlow,
+        afterBatch,
+      );
+      captures[file] = cs;
+      // damage in a capture is reported like bad lines (the "line" is the count so far)
+      for (let i = 0; i < cs.truncated + cs.truncatedRecords; i++)
+        bad.add("truncated", file, i + 1, "packet shorter than its headers");
+      for (let i = 0; i < cs.garbageRuns; i++)
+        bad.add("binary", file, i + 1, `garbage between packet records (${cs.garbageBytes} bytes in all)`);
+      if (!formats.includes("pcap")) formats.push("pcap");
+      continue;
+    }
     const nfcapd = file !== "-" && (format === "auto" || format === "nfcapd") && isNfcapdFile(file);
     if (format === "nfcapd" && file === "-") throw new UserError(NFCAPD_STDIN);
     if (format === "nfcapd" && !nfcapd)
@@ -203,5 +239,7 @@ export async function readFlows(
     // a text parser goes on to the next file; nfcapd files always get their own
     if (parser && !nfcapd) previous = parser;
   }
-  return { format: formats.length ? formats.join("+") : "none", lines, flows, bad };
+  const stats: FlowReadStats = { format: formats.length ? formats.join("+") : "none", lines, flows, bad };
+  if (Object.keys(captures).length) stats.captures = captures;
+  return stats;
 }

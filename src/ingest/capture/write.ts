@@ -1,0 +1,56 @@
+/**
+ * Flows as text: Argus binetflow in CTU-13's layout (what `ra -c ,` prints, readable by every flow
+ * command) and JSON lines (every Flow field, extra included).
+ */
+import type { Flow } from "../flows/record.ts";
+
+export const BINETFLOW_HEADER =
+  "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label";
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/** `2023/11/14 22:13:20.000000` (UTC, microseconds). */
+export function argusTime(epochSeconds: number): string {
+  const us = Math.round(epochSeconds * 1e6);
+  const sec = Math.floor(us / 1e6);
+  const d = new Date(sec * 1000);
+  const date = `${d.getUTCFullYear()}/${pad2(d.getUTCMonth() + 1)}/${pad2(d.getUTCDate())}`;
+  const time = `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
+  return `${date} ${time}.${String(us - sec * 1e6).padStart(6, "0")}`;
+}
+
+function port(f: Flow, p: number | null): string {
+  if (p === null) return "";
+  return f.proto === "icmp" || f.proto === "ipv6-icmp"
+    ? `0x${(p & 0xffff).toString(16).padStart(4, "0")}`
+    : String(p);
+}
+
+/** One binetflow line (no newline); the label column as CTU-13 writes it ("flow=..."), empty when none. */
+export function binetflowLine(f: Flow): string {
+  const dir = f.dir.padStart(5, " ");
+  return [
+    argusTime(f.start),
+    f.duration.toFixed(6),
+    f.proto,
+    f.srcAddr,
+    port(f, f.srcPort),
+    dir,
+    f.dstAddr,
+    port(f, f.dstPort),
+    f.state,
+    f.sTos ?? "",
+    f.dTos ?? "",
+    f.totPkts,
+    f.totBytes,
+    f.srcBytes,
+    f.label === null ? "" : `flow=${f.label}`,
+  ].join(",");
+}
+
+/** One JSON line (no newline). */
+export function jsonLine(f: Flow): string {
+  return JSON.stringify(f);
+}
