@@ -1,7 +1,9 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
+import { runBeacons } from "../../app/beacons.ts";
 import { runAutoChain } from "../../app/chain.ts";
+import { detectFlows, trainFlows } from "../../app/flows.ts";
 import { analyzeWeb } from "../../app/web.ts";
 import { GeoLookup } from "../../geo/geo.ts";
 import { writeFlowSimulation } from "../../simulate/flows.ts";
@@ -11,6 +13,39 @@ import { integerArg } from "../args.ts";
 import { action } from "../context.ts";
 import { printJson } from "../output.ts";
 import { printChain } from "./web.ts";
+
+/**
+ * Flows: a model trained on another simulated capture (another seed) finds the infected hosts of the
+ * demo capture, and the keep-alive detector finds the p2p bot and its peers.
+ */
+async function demoFlows(
+  out: string,
+  seed: number,
+  flowFile: string,
+  say: (s: string) => void,
+): Promise<void> {
+  const trainFile = join(out, "flows-train.binetflow");
+  await writeFlowSimulation({ seed: seed + 1000 }, trainFile, join(out, "flows-train.labels.json"));
+  const modelsDir = join(out, "models");
+  mkdirSync(modelsDir, { recursive: true });
+  const internal = "10.20.0.0/16";
+  await trainFlows({
+    files: [trainFile],
+    modelPath: join(modelsDir, "flows.model"),
+    windowSeconds: 300,
+    stepSeconds: 150,
+    seed,
+  });
+  const detected = await detectFlows({ files: [flowFile], modelsDir, internal: [internal] });
+  say(`\nflows: model trained on another simulated capture (${trainFile}), detect on ${flowFile}:`);
+  say(`  red: ${detected.red.join(", ") || "none"}; yellow: ${detected.yellow.join(", ") || "none"}`);
+  const beacons = await runBeacons({ files: [flowFile], mode: "keepalive" });
+  for (const h of beacons.keepalive?.hosts ?? []) {
+    say(
+      `  periodic: ${h.host} keeps ${h.peers} peer(s) every ${(h.periodMs / 1000).toFixed(1)} s, confidence ${h.confidence.toFixed(2)}`,
+    );
+  }
+}
 
 /**
  * The main job on generated data: a day of web traffic for two sites with botnet attacks is simulated
@@ -46,6 +81,10 @@ export function demoCommand(): Command {
           say(`  truth: ${a.botnet} ${a.pattern} on ${a.site} ${a.start} .. ${a.end}, ${a.ips.length} bots`);
         }
         say(`simulated ${flows.flows} flows -> ${flowFile} (truth in flows.labels.json)`);
+        for (const [ip, h] of Object.entries(flows.hosts)) {
+          if (h.role !== "normal")
+            say(`  truth: ${h.role} host ${ip} (${(h.behaviours ?? ["p2p keep-alive"]).join(", ")})`);
+        }
 
         const dbPath = join(opts.out, "botscope.db");
         for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) rmSync(f, { force: true });
@@ -86,6 +125,7 @@ export function demoCommand(): Command {
             );
           }
           printChain(chain);
+          await demoFlows(opts.out, opts.seed, flowFile, say);
           say(`\nnext: botscope --db ${dbPath} attacks list; botscope --db ${dbPath} botnets list`);
         } finally {
           await store.close();
