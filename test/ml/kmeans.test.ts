@@ -4,7 +4,7 @@ import { Rng } from "../../src/core/random.ts";
 import { kmeans, kmeansPlusPlus, predict } from "../../src/ml/kmeans.ts";
 import { fromRows, type Matrix, matrix } from "../../src/ml/matrix.ts";
 import { adjustedRandIndex } from "../../src/ml/metrics.ts";
-import { blobs } from "./data.ts";
+import { blobs, uniform } from "./data.ts";
 
 const centers = [
   [0, 0, 0],
@@ -99,6 +99,44 @@ test("iterations match plain Lloyd from the same initial centres", () => {
     }
     assert.ok(Math.abs(got.inertia - inertia) < 1e-9 * inertia);
   }
+});
+
+test("seeded runs match plain Lloyd from the k-means++ centres (odd n, odd d, k not a multiple of 4)", () => {
+  // 5-d blobs of 201 rows each (1005 rows) and 7-d uniform data: the two-row and four-centre kernels
+  // all have leftovers; k 3, 7, 9 and 21 draw 3, 3, 4 and 5 candidates per k-means++ step.
+  const { m: b } = blobs(
+    new Rng(7),
+    centers.map((c) => [...c, c[0] - c[1], 1]),
+    201,
+    2.5,
+  );
+  const u = uniform(new Rng(8), 999, 7, -1, 1);
+  for (const [m, k] of [
+    [b, 3],
+    [b, 7],
+    [u, 9],
+    [u, 21],
+  ] as const) {
+    for (const seed of [1, 2]) {
+      const init = kmeansPlusPlus(m, k, new Rng(seed));
+      const want = plainLloyd(m, init.data, k);
+      const got = kmeans(m, { k, nInit: 1, seed, tol: 0 });
+      assert.deepEqual(got.labels, want.labels, `k ${k}, seed ${seed}`);
+      for (let i = 0; i < want.centers.length; i++)
+        assert.ok(Math.abs(got.centroids.data[i] - want.centers[i]) < 1e-9, `k ${k}, seed ${seed}`);
+    }
+  }
+});
+
+test("each of nInit runs is seeded afresh from the same generator (buffers reused, not carried over)", () => {
+  const { m } = blobs(new Rng(9), centers, 150, 3);
+  const rng = new Rng("runs");
+  const runs = [0, 1, 2].map(() => kmeans(m, { k: 6, init: kmeansPlusPlus(m, 6, rng), tol: 0 }));
+  const best = runs.reduce((a, r) => (r.inertia < a.inertia ? r : a));
+  const all = kmeans(m, { k: 6, nInit: 3, seed: "runs", tol: 0 });
+  assert.deepEqual(all.labels, best.labels);
+  assert.equal(all.iterations, best.iterations);
+  assert.ok(Math.abs(all.inertia - best.inertia) <= 1e-12 * best.inertia);
 });
 
 test("k-means++ spreads the first centres over the blobs", () => {
