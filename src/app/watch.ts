@@ -6,15 +6,8 @@ import { detach } from "../core/strings.ts";
 import type { GeoLookup } from "../geo/geo.ts";
 import { type BadLineReport, BadLines } from "../ingest/bad-lines.ts";
 import { OVERSIZED_LINE, readLineBatches } from "../ingest/source.ts";
-import { jsonLineParser } from "../ingest/weblog/json-lines.ts";
-import {
-  COMBINED,
-  COMMON,
-  compileLogFormat,
-  type LineParser,
-  VHOST_COMBINED,
-} from "../ingest/weblog/log-format.ts";
-import { detectFormat, readWebLog, type WeblogOptions } from "../ingest/weblog/reader.ts";
+import type { LineParser, ParseResult } from "../ingest/weblog/log-format.ts";
+import { chosenParser, detectFormat, readWebLog, type WeblogOptions } from "../ingest/weblog/reader.ts";
 import type { WebRequest } from "../ingest/weblog/record.ts";
 import { insertAnomalyEvent, setIncidentRange } from "../store/anomaly-events.ts";
 import { createIncident } from "../store/incidents.ts";
@@ -136,22 +129,6 @@ export function normalizeTarget(host: string): string {
   if (colon > 0 && h.indexOf(":") === colon) h = h.slice(0, colon);
   if (h.startsWith("www.")) h = h.slice(4);
   return h;
-}
-
-function namedParser(o: WeblogOptions): LineParser | undefined {
-  if (o.logFormat) return compileLogFormat(o.logFormat);
-  switch (o.format) {
-    case "combined":
-      return compileLogFormat(COMBINED, "combined");
-    case "common":
-      return compileLogFormat(COMMON, "common");
-    case "vhost_combined":
-      return compileLogFormat(VHOST_COMBINED, "vhost_combined");
-    case "json":
-      return jsonLineParser(o.jsonFields);
-    default:
-      return undefined;
-  }
 }
 
 class Stopped extends Error {}
@@ -394,7 +371,7 @@ export async function runWatch(store: Store, config: Config, opts: WatchOptions)
       stopReason = "shutdown";
     }
   } else {
-    let parser = namedParser(opts.weblog);
+    let parser = chosenParser(opts.weblog);
     let pending: FollowBatch[] = [];
     let pendingLines = 0;
     const parseBatch = (b: FollowBatch) => {
@@ -402,7 +379,7 @@ export async function runWatch(store: Store, config: Config, opts: WatchOptions)
       for (let i = 0; i < b.lines.length; i++) {
         const line = b.lines[i];
         lines++;
-        const r = line === OVERSIZED_LINE ? "oversized" : p.parse(line);
+        const r: ParseResult = line === OVERSIZED_LINE ? "oversized" : p.parse(line);
         if (typeof r === "string") {
           bad.add(r, b.file, b.firstLine + i, line === OVERSIZED_LINE ? "(line over the size limit)" : line);
           continue;

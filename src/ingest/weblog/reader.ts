@@ -47,6 +47,12 @@ function namedParser(format: Exclude<WeblogFormat, "auto">, opts: WeblogOptions)
   }
 }
 
+/** The parser the options name (a log_format string, else a format), or undefined for auto-detection. */
+export function chosenParser(opts: WeblogOptions): LineParser | undefined {
+  if (opts.logFormat) return compileLogFormat(opts.logFormat);
+  return opts.format && opts.format !== "auto" ? namedParser(opts.format, opts) : undefined;
+}
+
 /** The first lines of a batch as strings, for format detection. */
 function sampleLines(b: TextBatch): string[] {
   const out: string[] = [];
@@ -100,11 +106,7 @@ export async function readWebLog(
   onRequest: (r: WebRequest) => void,
   afterBatch?: () => Promise<void> | void,
 ): Promise<WeblogStats> {
-  let parser: LineParser | undefined = opts.logFormat
-    ? compileLogFormat(opts.logFormat)
-    : opts.format && opts.format !== "auto"
-      ? namedParser(opts.format, opts)
-      : undefined;
+  let parser = chosenParser(opts);
   const bad = new BadLines();
   const scratch = opts.reuseRecord ? emptyRequest() : undefined;
   let lines = 0;
