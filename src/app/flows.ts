@@ -83,7 +83,7 @@ async function readInput(
   let outsideTime = 0;
   const stats = await readFlows(
     o.files,
-    { format: o.format, reuseRecord: true, nfdump: o.nfdump },
+    { format: o.format, nfdump: o.nfdump },
     (f) => {
       if (f.start < from || f.start >= to) outsideTime++;
       else onFlow(f);
