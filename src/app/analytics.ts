@@ -159,8 +159,9 @@ export async function attackReports(store: Store, incidentId?: number): Promise<
       confidence: a.confidence,
       sessions: sessions.length,
       ips: new Set(sessions.map((s) => s.ip_hash)).size,
-      start: Math.min(...sessions.map((s) => s.start_time)),
-      end: Math.max(...sessions.map((s) => s.end_time)),
+      // a loop, not Math.min(...): an attack may have more sessions than a call has arguments
+      start: sessions.reduce((m, s) => Math.min(m, s.start_time), Number.POSITIVE_INFINITY),
+      end: sessions.reduce((m, s) => Math.max(m, s.end_time), Number.NEGATIVE_INFINITY),
       countries: shares(countries, sessions.length),
       topUserAgents: shares(uas, sessions.length, 3),
       metrics: {

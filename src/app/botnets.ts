@@ -5,7 +5,7 @@ import {
   overlap,
   profile,
 } from "../botnets/similarity.ts";
-import { UserError } from "../core/errors.ts";
+import { NotFoundError, UserError } from "../core/errors.ts";
 import { type Attack, attackFeatureRows, attackIpHashes, findAttack, listAttacks } from "../store/attacks.ts";
 import {
   botnetAttacks,
@@ -43,7 +43,7 @@ export interface MatchResult {
 
 export async function requireAttack(store: Store, incidentId: number, number: number): Promise<Attack> {
   const attack = await findAttack(store, incidentId, number);
-  if (!attack) throw new UserError(`incident ${incidentId} has no attack ${number}`);
+  if (!attack) throw new NotFoundError(`incident ${incidentId} has no attack ${number}`);
   return attack;
 }
 
@@ -146,7 +146,7 @@ export async function assignBotnet(
 
 export async function describeBotnet(store: Store, idOrName: string) {
   const botnet = await findBotnet(store, /^\d+$/.test(idOrName) ? Number(idOrName) : idOrName);
-  if (!botnet) throw new UserError(`no botnet ${idOrName}`);
+  if (!botnet) throw new NotFoundError(`no botnet ${idOrName}`);
   const attacks = await botnetAttacks(store, botnet.id);
   const ips = new Set<string>();
   for (const a of attacks) {

@@ -1,5 +1,5 @@
 import { type ClusterOptions, clusterSessions } from "../botnets/cluster.ts";
-import { UserError } from "../core/errors.ts";
+import { NotFoundError, UserError } from "../core/errors.ts";
 import { storeClusters } from "../store/clusters.ts";
 import { getIncident } from "../store/incidents.ts";
 import type { Store } from "../store/open.ts";
@@ -26,12 +26,12 @@ export async function clusterIncident(
   incidentId: number,
   opts: ClusterOptions & { within?: number },
 ): Promise<ClusterSummary> {
-  if (!(await getIncident(store, incidentId))) throw new UserError(`no incident ${incidentId}`);
+  if (!(await getIncident(store, incidentId))) throw new NotFoundError(`no incident ${incidentId}`);
   let sessions: Session[] = await sessionsOfIncident(store, incidentId);
   if (opts.within !== undefined) {
     sessions = sessions.filter((s) => s.cluster_index === opts.within);
     if (sessions.length === 0)
-      throw new UserError(`incident ${incidentId} has no session in cluster ${opts.within}`);
+      throw new NotFoundError(`incident ${incidentId} has no session in cluster ${opts.within}`);
   }
   if (sessions.length === 0) throw new UserError(`incident ${incidentId} has no sessions`);
   const result = clusterSessions(sessions, opts);

@@ -5,7 +5,7 @@ import {
   type LabelSession,
 } from "../botnets/auto-label.ts";
 import { featureMatrix } from "../botnets/cluster.ts";
-import { UserError } from "../core/errors.ts";
+import { ConflictError, NotFoundError, UserError } from "../core/errors.ts";
 import { IsolationForest } from "../ml/isolation-forest.ts";
 import { StandardScaler } from "../ml/scale.ts";
 import { type AttackSelection, labelAttack, listAttacks } from "../store/attacks.ts";
@@ -63,39 +63,28 @@ export async function labelClusters(
   selection: AttackSelection,
   comment?: string,
 ): Promise<number> {
-  if (!(await getIncident(store, incidentId))) throw new UserError(`no incident ${incidentId}`);
+  if (!(await getIncident(store, incidentId))) throw new NotFoundError(`no incident ${incidentId}`);
   const r = await labelAttack(store, incidentId, attack, selection, { method: "manual", comment });
   return r.sessions;
 }
 
+/** The attacks a proposal would label, with the sessions each takes. */
+interface Proposal {
+  evidence: ClusterEvidence[];
+  attacks: (LabelledAttack & { sessionIds: number[] })[];
+}
+
 /**
- * Proposes and labels attacks automatically: clusters the sessions (k-means, k by silhouette, on
- * log-scaled features) unless the incident is clustered already, scores each cluster against the
- * incident's own baseline (rate, missing assets, errors, one user agent, regular timing,
- * isolation-forest outlierness), and splits the attack clusters' sessions into attacks by time.
+ * Scores each cluster against the incident's own baseline (rate, missing assets, errors, one user agent,
+ * regular timing, isolation-forest outlierness) and splits the attack clusters' sessions into attacks by
+ * time, numbered after the incident's existing attacks. Writes nothing.
  */
-export async function autoLabel(
+async function propose(
   store: Store,
   incidentId: number,
-  opts: { seed?: number; gapSeconds?: number } = {},
-): Promise<AutoLabelResult> {
-  if (!(await getIncident(store, incidentId))) throw new UserError(`no incident ${incidentId}`);
-  let rows = await sessionsWithAgents(store, incidentId);
-  if (rows.length === 0) throw new UserError(`incident ${incidentId} has no sessions`);
-  let clustered = false;
-  if (rows.every((r) => r.session.cluster_index === null)) {
-    // finer than the silhouette's usual k = 2: attacks, crawlers and odd humans each get their own clusters
-    await clusterIncident(store, incidentId, {
-      features: AUTO_FEATURES,
-      algo: "kmeans",
-      log: true,
-      kMin: 6,
-      kMax: 14,
-      seed: opts.seed ?? 0,
-    });
-    rows = await sessionsWithAgents(store, incidentId);
-    clustered = true;
-  }
+  rows: Awaited<ReturnType<typeof sessionsWithAgents>>,
+  opts: { seed?: number; gapSeconds?: number },
+): Promise<Proposal> {
   const sessions = rows.map((r) => r.session);
   const m = new StandardScaler().fitTransform(featureMatrix(sessions, AUTO_FEATURES, true));
   const outliers =
@@ -125,7 +114,7 @@ export async function autoLabel(
   const groups = allGroups.filter((g) => g.length >= Math.max(MIN_ATTACK_SESSIONS, 0.05 * largest));
   const existing = await listAttacks(store, incidentId);
   let number = existing.reduce((m, a) => Math.max(m, a.number), 0);
-  const attacks: LabelledAttack[] = [];
+  const attacks: Proposal["attacks"] = [];
   for (const group of groups) {
     number++;
     const clusters = [...new Set(group.map((i) => labelRows[i].cluster))].sort((a, b) => a - b);
@@ -134,17 +123,6 @@ export async function autoLabel(
     const confidence =
       ev.reduce((s, e) => s + e.score * e.sessions, 0) / ev.reduce((s, e) => s + e.sessions, 0);
     const reasons = [...new Set(ev.flatMap((e) => e.reasons))];
-    await labelAttack(
-      store,
-      incidentId,
-      number,
-      { sessionIds: group.map((i) => sessions[i].id) },
-      {
-        method: "auto",
-        confidence,
-        comment: reasons.join("; "),
-      },
-    );
     attacks.push({
       number,
       sessions: group.length,
@@ -153,7 +131,70 @@ export async function autoLabel(
       confidence,
       clusters,
       reasons,
+      sessionIds: group.map((i) => sessions[i].id),
     });
   }
-  return { incidentId, clustered, evidence, attacks };
+  return { evidence, attacks };
+}
+
+/**
+ * The automatic proposal for an already clustered incident, without labelling anything (the dashboard
+ * shows it before the analyst accepts it).
+ */
+export async function proposeAttacks(
+  store: Store,
+  incidentId: number,
+  opts: { seed?: number; gapSeconds?: number } = {},
+): Promise<AutoLabelResult> {
+  if (!(await getIncident(store, incidentId))) throw new NotFoundError(`no incident ${incidentId}`);
+  const rows = await sessionsWithAgents(store, incidentId);
+  if (rows.length === 0) throw new UserError(`incident ${incidentId} has no sessions`);
+  if (rows.every((r) => r.session.cluster_index === null))
+    throw new ConflictError(`incident ${incidentId} is not clustered: cluster it first`);
+  const p = await propose(store, incidentId, rows, opts);
+  return {
+    incidentId,
+    clustered: false,
+    evidence: p.evidence,
+    attacks: p.attacks.map(({ sessionIds: _ids, ...a }) => a),
+  };
+}
+
+/**
+ * Proposes and labels attacks automatically: clusters the sessions (k-means, k by silhouette, on
+ * log-scaled features) unless the incident is clustered already, then labels what `propose` finds.
+ */
+export async function autoLabel(
+  store: Store,
+  incidentId: number,
+  opts: { seed?: number; gapSeconds?: number } = {},
+): Promise<AutoLabelResult> {
+  if (!(await getIncident(store, incidentId))) throw new NotFoundError(`no incident ${incidentId}`);
+  let rows = await sessionsWithAgents(store, incidentId);
+  if (rows.length === 0) throw new UserError(`incident ${incidentId} has no sessions`);
+  let clustered = false;
+  if (rows.every((r) => r.session.cluster_index === null)) {
+    // finer than the silhouette's usual k = 2: attacks, crawlers and odd humans each get their own clusters
+    await clusterIncident(store, incidentId, {
+      features: AUTO_FEATURES,
+      algo: "kmeans",
+      log: true,
+      kMin: 6,
+      kMax: 14,
+      seed: opts.seed ?? 0,
+    });
+    rows = await sessionsWithAgents(store, incidentId);
+    clustered = true;
+  }
+  const { evidence, attacks } = await propose(store, incidentId, rows, opts);
+  for (const a of attacks) {
+    await labelAttack(
+      store,
+      incidentId,
+      a.number,
+      { sessionIds: a.sessionIds },
+      { method: "auto", confidence: a.confidence, comment: a.reasons.join("; ") },
+    );
+  }
+  return { incidentId, clustered, evidence, attacks: attacks.map(({ sessionIds: _ids, ...a }) => a) };
 }

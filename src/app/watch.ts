@@ -10,6 +10,7 @@ import type { LineParser, ParseResult } from "../ingest/weblog/log-format.ts";
 import { chosenParser, detectFormat, readWebLog, type WeblogOptions } from "../ingest/weblog/reader.ts";
 import type { WebRequest } from "../ingest/weblog/record.ts";
 import { insertAnomalyEvent, setIncidentRange } from "../store/anomaly-events.ts";
+import { insertAnomalyPoints, type NewAnomalyPoint } from "../store/anomaly-points.ts";
 import { createIncident } from "../store/incidents.ts";
 import type { Store } from "../store/open.ts";
 import { FileFollower, type FollowBatch, type FollowStats } from "../watch/follow.ts";
@@ -20,7 +21,7 @@ import {
   anomalyMessage,
   IncidentOperator,
 } from "../watch/incidents.ts";
-import { SeriesOperator, type Signal } from "../watch/series.ts";
+import { type BucketPoint, SeriesOperator, SIGNALS, type Signal } from "../watch/series.ts";
 import { type RequestSource, targetMatcher } from "../web/pipeline.ts";
 import type { SessionizerOptions } from "../web/sessionizer.ts";
 import { type ChainResult, runAutoChain } from "./chain.ts";
@@ -70,6 +71,8 @@ export interface WatchOptions extends SessionizerOptions {
   fromStart?: boolean;
   /** Run the chain on each closed incident (default true). */
   chain?: boolean;
+  /** Store every scored bucket (anomaly_points, the dashboard's timeline; default true). */
+  storeSeries?: boolean;
   minFailures?: number;
   /** Hours a target is only learned before it can open incidents (default 24: one daily cycle). */
   learnHours?: number;
@@ -285,9 +288,34 @@ export async function runWatch(store: Store, config: Config, opts: WatchOptions)
     },
     onTransition,
   );
+  // scored buckets go to the store in batches, through the same queue as the incidents
+  let points: NewAnomalyPoint[] = [];
+  const flushPoints = () => {
+    if (points.length === 0) return;
+    const batch = points;
+    points = [];
+    enqueue(() => insertAnomalyPoints(store, batch));
+  };
+  const keepPoint = (p: BucketPoint) => {
+    for (const signal of SIGNALS)
+      points.push({
+        target: p.target,
+        signal,
+        at: p.start,
+        value: p.values[signal],
+        score: p.scores[signal],
+        threshold: opts.threshold,
+        intervalSeconds: interval,
+      });
+    if (points.length >= 3000 || live) flushPoints();
+  };
+  const storeSeries = opts.storeSeries !== false;
   const series = new SeriesOperator(
     { intervalSeconds: interval, clock: live ? "wall" : "log", params: opts.detector },
-    (p) => incidentOp.observe(p),
+    (p) => {
+      if (storeSeries) keepPoint(p);
+      incidentOp.observe(p);
+    },
   );
 
   const from = opts.from ?? Number.NEGATIVE_INFINITY;
@@ -458,6 +486,7 @@ export async function runWatch(store: Store, config: Config, opts: WatchOptions)
     stopReason = opts.signal?.aborted ? "shutdown" : "end_of_input";
   }
   incidentOp.closeAll(stopReason);
+  flushPoints();
   await tasks;
   if (!live && errors.length > 0) throw new UserError(`watch: ${errors[0]}`);
   return {

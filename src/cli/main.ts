@@ -10,6 +10,7 @@ import { exportCommand, incidentsCommand } from "./commands/incidents.ts";
 import { keysCommand } from "./commands/keys.ts";
 import { mlCommand } from "./commands/ml.ts";
 import { forestCommands } from "./commands/ml-forest.ts";
+import { serveCommand } from "./commands/serve.ts";
 import { simulateCommand } from "./commands/simulate.ts";
 import { watchCommand } from "./commands/watch.ts";
 import { webCommand } from "./commands/web.ts";
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
     anomalyCommand(),
     watchCommand(),
     configCommand(),
+    serveCommand(),
   ]) {
     program.addCommand(sub);
   }

@@ -12,3 +12,18 @@ export class UsageError extends UserError {
   override readonly exitCode: number = 2;
   override name = "UsageError";
 }
+
+/** Something named does not exist (no incident 7, no attack 3): the server answers 404. */
+export class NotFoundError extends UserError {
+  override name = "NotFoundError";
+}
+
+/** The request is fine but the state forbids it now (still processing, not clustered): 409. */
+export class ConflictError extends UserError {
+  override name = "ConflictError";
+}
+
+/** Allowed in principle, not with this setup (plain IPs from a server without --reveal-ips): 403. */
+export class ForbiddenError extends UserError {
+  override name = "ForbiddenError";
+}

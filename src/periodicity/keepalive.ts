@@ -90,6 +90,8 @@ export interface PeriodicContact {
   phaseStability: number;
   /** Share of contacts in the densest three of 32 circular phase bins. */
   phasePeakShare: number;
+  /** Contacts per circular phase bin (32 bins, centred on each segment's first beat; empty without a fit). */
+  phaseHistogram: number[];
   /** Robust jitter (ms) of the beat times. */
   jitterMs: number;
   /** Keep-alive evidence in [0, 1]: fit x fill x support x phase. */
@@ -157,6 +159,7 @@ export interface PeriodFit {
   missedBeats: number;
   phaseStability: number;
   phasePeakShare: number;
+  phaseHistogram: number[];
   jitterMs: number;
   score: number;
 }
@@ -262,6 +265,7 @@ export function fitPeriod(
     missedBeats: missed,
     phaseStability,
     phasePeakShare,
+    phaseHistogram: Array.from(hist),
     jitterMs,
     score,
   };
@@ -720,6 +724,7 @@ export class KeepAliveDetector {
           fit: fit?.fit ?? 0,
           phaseStability: fit?.phaseStability ?? 0,
           phasePeakShare: fit?.phasePeakShare ?? 0,
+          phaseHistogram: fit?.phaseHistogram ?? [],
           jitterMs: fit?.jitterMs ?? beacon?.intervalMadMs ?? 0,
           keepAlive,
           beacon,

@@ -145,3 +145,37 @@ export async function attackFeatureRows(
     .execute();
   return rows.map((r) => features.map((f) => r[f] ?? Number.NaN));
 }
+
+export interface AttackSpan {
+  incidentId: number;
+  number: number;
+  start: number;
+  end: number;
+  sessions: number;
+  ips: number;
+}
+
+/** Time span, sessions and distinct IPs of every labelled attack (of one incident, or all). */
+export async function attackSpans(store: Store, incidentId?: number): Promise<AttackSpan[]> {
+  let q = store.db
+    .selectFrom("sessions")
+    .select((eb) => [
+      "incident_id",
+      "attack",
+      eb.fn.min("start_time").as("start"),
+      eb.fn.max("end_time").as("end"),
+      eb.fn.countAll().as("sessions"),
+      eb.fn.count("ip_hash").distinct().as("ips"),
+    ])
+    .where("attack", "is not", null)
+    .groupBy(["incident_id", "attack"]);
+  if (incidentId !== undefined) q = q.where("incident_id", "=", incidentId);
+  return (await q.execute()).map((r) => ({
+    incidentId: r.incident_id,
+    number: Number(r.attack),
+    start: Number(r.start),
+    end: Number(r.end),
+    sessions: Number(r.sessions),
+    ips: Number(r.ips),
+  }));
+}

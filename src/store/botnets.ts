@@ -93,3 +93,27 @@ export async function botnetAttacks(store: Store, botnetId: number) {
     .orderBy("incidents.start")
     .execute();
 }
+
+export interface AttackBotnetLink {
+  attackId: number;
+  botnetId: number;
+  name: string;
+  decision: AttackBotnet["decision"];
+  score: number | null;
+}
+
+/** The botnet each attack is linked to (attacks without a link are absent). */
+export async function attackBotnetLinks(store: Store): Promise<Map<number, AttackBotnetLink>> {
+  const rows = await store.db
+    .selectFrom("attack_botnets")
+    .innerJoin("botnets", "botnets.id", "attack_botnets.botnet_id")
+    .select([
+      "attack_botnets.attack_id as attackId",
+      "botnets.id as botnetId",
+      "botnets.name",
+      "attack_botnets.decision",
+      "attack_botnets.score",
+    ])
+    .execute();
+  return new Map(rows.map((r) => [r.attackId, { ...r, score: r.score == null ? null : Number(r.score) }]));
+}

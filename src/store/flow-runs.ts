@@ -65,3 +65,79 @@ export async function hostScoresOfRun(store: Store, runId: number, hostHash?: st
   if (hostHash) q = q.where("host_hash", "=", hostHash);
   return q.orderBy("window_start").orderBy("model").orderBy("host_hash").orderBy("id").execute();
 }
+
+export interface HostAggregate {
+  host_hash: string;
+  host_encrypted: string | null;
+  model: string;
+  max_score: number;
+  windows: number;
+  red_windows: number;
+  yellow_windows: number;
+  flows: number;
+  botnet_flows: number;
+  first_red: number | null;
+}
+
+/** Per host and model of a run: windows, red/yellow windows, highest score, flow counts, first red window. */
+export async function hostAggregates(
+  store: Store,
+  runId: number,
+  filter: { model?: string } = {},
+): Promise<HostAggregate[]> {
+  let q = store.db
+    .selectFrom("host_scores")
+    .select((eb) => [
+      "host_hash",
+      eb.fn.max("host_encrypted").as("host_encrypted"),
+      "model",
+      eb.fn.max("score").as("max_score"),
+      eb.fn.countAll().as("windows"),
+      eb.fn.sum(eb.case().when("status", "=", "red").then(1).else(0).end()).as("red_windows"),
+      eb.fn.sum(eb.case().when("status", "=", "yellow").then(1).else(0).end()).as("yellow_windows"),
+      eb.fn.sum("flows").as("flows"),
+      eb.fn.sum("botnet_flows").as("botnet_flows"),
+      eb.fn.min(eb.case().when("status", "=", "red").then(eb.ref("window_start")).end()).as("first_red"),
+    ])
+    .where("run_id", "=", runId)
+    .groupBy(["host_hash", "model"]);
+  if (filter.model) q = q.where("model", "=", filter.model);
+  const rows = await q.execute();
+  return rows.map((r) => ({
+    host_hash: r.host_hash,
+    host_encrypted: (r.host_encrypted as string | null) ?? null,
+    model: r.model,
+    max_score: Number(r.max_score),
+    windows: Number(r.windows),
+    red_windows: Number(r.red_windows),
+    yellow_windows: Number(r.yellow_windows),
+    flows: Number(r.flows),
+    botnet_flows: Number(r.botnet_flows),
+    first_red: r.first_red == null ? null : Number(r.first_red),
+  }));
+}
+
+/** Per run: distinct hosts scored, and hosts red (yellow) in some window. */
+export async function runHostCounts(
+  store: Store,
+): Promise<Map<number, { hosts: number; red: number; yellow: number }>> {
+  const rows = await store.db
+    .selectFrom("host_scores")
+    .select((eb) => [
+      "run_id",
+      eb.fn.count("host_hash").distinct().as("hosts"),
+      eb.fn
+        .count(eb.case().when("status", "=", "red").then(eb.ref("host_hash")).end())
+        .distinct()
+        .as("red"),
+      eb.fn
+        .count(eb.case().when("status", "=", "yellow").then(eb.ref("host_hash")).end())
+        .distinct()
+        .as("yellow"),
+    ])
+    .groupBy("run_id")
+    .execute();
+  return new Map(
+    rows.map((r) => [r.run_id, { hosts: Number(r.hosts), red: Number(r.red), yellow: Number(r.yellow) }]),
+  );
+}

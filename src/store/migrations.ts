@@ -203,6 +203,25 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0002_anomaly_points": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("anomaly_points")
+          .addColumn("target_id", "integer", (c) => c.notNull().references("targets.id"))
+          .addColumn("signal", "text", (c) => c.notNull())
+          .addColumn("at", "double precision", (c) => c.notNull())
+          .addColumn("value", "double precision", (c) => c.notNull())
+          .addColumn("score", "double precision", (c) => c.notNull())
+          .addColumn("threshold", "double precision")
+          .addColumn("interval_seconds", "double precision", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("anomaly_points_series")
+          .on("anomaly_points")
+          .columns(["target_id", "signal", "at"])
+          .execute();
+      },
+    },
   };
 }
 

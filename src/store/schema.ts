@@ -16,6 +16,7 @@ export interface Database {
   botnets: BotnetTable;
   attack_botnets: AttackBotnetTable;
   anomaly_events: AnomalyEventTable;
+  anomaly_points: AnomalyPointTable;
   flow_runs: FlowRunTable;
   host_scores: HostScoreTable;
   periodicity_findings: PeriodicityFindingTable;
@@ -163,6 +164,20 @@ export interface AnomalyEventTable {
   at: number;
   incident_id: number | null;
   created_at: CreatedAt;
+}
+
+/** One scored bucket of a watched target's series (what the dashboard draws as the anomaly timeline). */
+export interface AnomalyPointTable {
+  target_id: number;
+  /** success_ratio, request_rate or ip_rate. */
+  signal: string;
+  /** Bucket start. */
+  at: number;
+  value: number;
+  score: number;
+  /** The score that opened incidents in the run that wrote the point. */
+  threshold: number | null;
+  interval_seconds: number;
 }
 
 export interface FlowRunTable {

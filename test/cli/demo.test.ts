@@ -9,7 +9,7 @@ test("the demo finds the simulated attacks, recognises the returning botnet and 
   const out = mkdtempSync(join(tmpdir(), "botscope-demo-"));
   const r = spawnSync(
     process.execPath,
-    [join(import.meta.dirname, "../../bin/botscope.js"), "demo", "--out", out],
+    [join(import.meta.dirname, "../../bin/botscope.js"), "demo", "--out", out, "--no-serve"],
     {
       encoding: "utf8",
       env: { PATH: process.env.PATH, HOME: process.env.HOME },

@@ -4,14 +4,18 @@ import { Command } from "commander";
 import { runBeacons } from "../../app/beacons.ts";
 import { runAutoChain } from "../../app/chain.ts";
 import { detectFlows, trainFlows } from "../../app/flows.ts";
+import { storePeriodicityRun } from "../../app/periodicity.ts";
+import { runWatch } from "../../app/watch.ts";
 import { analyzeWeb } from "../../app/web.ts";
+import type { Config } from "../../core/config.ts";
 import { GeoLookup } from "../../geo/geo.ts";
 import { writeFlowSimulation } from "../../simulate/flows.ts";
 import { writeWebSimulation } from "../../simulate/web.ts";
-import { openStore } from "../../store/open.ts";
+import { openStore, type Store } from "../../store/open.ts";
 import { integerArg } from "../args.ts";
 import { action } from "../context.ts";
-import { printJson } from "../output.ts";
+import { isoTime, printJson } from "../output.ts";
+import { startServer, untilStopped } from "./serve.ts";
 import { printChain } from "./web.ts";
 
 /**
@@ -23,6 +27,7 @@ async function demoFlows(
   seed: number,
   flowFile: string,
   say: (s: string) => void,
+  stored: { store: Store; config: Config },
 ): Promise<void> {
   const trainFile = join(out, "flows-train.binetflow");
   await writeFlowSimulation({ seed: seed + 1000 }, trainFile, join(out, "flows-train.labels.json"));
@@ -36,13 +41,50 @@ async function demoFlows(
     stepSeconds: 150,
     seed,
   });
-  const detected = await detectFlows({ files: [flowFile], modelsDir, internal: [internal] });
+  const detected = await detectFlows({ files: [flowFile], modelsDir, internal: [internal], store: stored });
   say(`\nflows: model trained on another simulated capture (${trainFile}), detect on ${flowFile}:`);
   say(`  red: ${detected.red.join(", ") || "none"}; yellow: ${detected.yellow.join(", ") || "none"}`);
   const beacons = await runBeacons({ files: [flowFile], mode: "keepalive" });
+  await storePeriodicityRun(stored.store, stored.config, beacons, flowFile);
   for (const h of beacons.keepalive?.hosts ?? []) {
     say(
       `  periodic: ${h.host} keeps ${h.peers} peer(s) every ${(h.periodMs / 1000).toFixed(1)} s, confidence ${h.confidence.toFixed(2)}`,
+    );
+  }
+}
+
+/**
+ * The live watcher replayed over the same log: its anomaly series and events are stored for the
+ * dashboard, its incidents analysed and matched against the botnets found above.
+ */
+async function demoWatch(
+  store: Store,
+  config: Config,
+  webLog: string,
+  geo: GeoLookup,
+  say: (s: string) => void,
+): Promise<void> {
+  const watched = await runWatch(store, config, {
+    input: webLog,
+    replay: true,
+    weblog: { format: "auto" },
+    threshold: config.anomaly.threshold,
+    holdMinutes: config.anomaly.holdMinutes,
+    intervalSeconds: config.anomaly.intervalSeconds,
+    // the demo log is one day: learn its first hours only
+    learnHours: 6,
+    gapSeconds: config.web.sessionGapSeconds,
+    key: config.web.sessionKey,
+    compat: false,
+    geo,
+  });
+  say(`\nwatch --replay on the same log: ${watched.eventCount} anomaly events`);
+  for (const i of watched.incidents) {
+    const bots = i.chain?.matches.map(
+      (m) => `${m.botnet?.name} (${m.decision === "matched" ? "seen before" : "new"})`,
+    );
+    say(
+      `  incident ${i.id} ${i.target} ${isoTime(i.start)} .. ${isoTime(i.stop)} (${i.signal}): ${i.sessions} sessions${bots?.length ? `, ${bots.join(", ")}` : ""}`,
     );
   }
 }
@@ -60,8 +102,10 @@ export function demoCommand(): Command {
     .option("--out <dir>", "output directory (store, logs, ground truth)", "botscope-demo")
     .option("--seed <n>", "random seed", integerArg, 1)
     .option("--json", "as JSON")
+    .option("--no-serve", "do not start the dashboard at the end")
+    .option("--port <n>", "dashboard port (another free one when taken)", integerArg, 8400)
     .action(
-      action(async (ctx, opts: { out: string; seed: number }) => {
+      action(async (ctx, opts: { out: string; seed: number; serve: boolean; port: number }) => {
         mkdirSync(opts.out, { recursive: true });
         const say = (s: string) => ctx.json || process.stdout.write(`${s}\n`);
         const webLog = join(opts.out, "access.log");
@@ -94,6 +138,7 @@ export function demoCommand(): Command {
           say("(no BOTSCOPE_PASSPHRASE set: the demo store uses the passphrase 'botscope-demo')");
         }
         const store = await openStore(dbPath);
+        const geo = await GeoLookup.open();
         try {
           const summary = await analyzeWeb(store, config, {
             files: [webLog],
@@ -101,7 +146,7 @@ export function demoCommand(): Command {
             gapSeconds: config.web.sessionGapSeconds,
             key: config.web.sessionKey,
             compat: false,
-            geo: await GeoLookup.open(),
+            geo,
           });
           const chain = await runAutoChain(
             store,
@@ -110,13 +155,16 @@ export function demoCommand(): Command {
             opts.seed,
           );
           if (ctx.json) {
-            return printJson({
+            await demoWatch(store, config, webLog, geo, say);
+            await demoFlows(opts.out, opts.seed, flowFile, say, { store, config });
+            printJson({
               web,
               flows: { ...flows, hosts: undefined },
               analysis: summary,
               chain,
               store: dbPath,
             });
+            return await demoServe(store, config, opts);
           }
           say(`\nanalysed ${summary.requests} requests (format ${summary.format}) into ${dbPath}:`);
           for (const t of summary.targets) {
@@ -125,11 +173,33 @@ export function demoCommand(): Command {
             );
           }
           printChain(chain);
-          await demoFlows(opts.out, opts.seed, flowFile, say);
+          await demoWatch(store, config, webLog, geo, say);
+          await demoFlows(opts.out, opts.seed, flowFile, say, { store, config });
           say(`\nnext: botscope --db ${dbPath} attacks list; botscope --db ${dbPath} botnets list`);
+          await demoServe(store, config, opts, say);
         } finally {
           await store.close();
         }
       }),
     );
+}
+
+/** Serves the dashboard on the demo store until Ctrl-C (unless --no-serve). */
+async function demoServe(
+  store: Store,
+  config: Config,
+  opts: { serve: boolean; port: number },
+  say?: (s: string) => void,
+): Promise<void> {
+  if (!opts.serve) return;
+  const server = await startServer(store, config, {
+    host: "127.0.0.1",
+    port: opts.port,
+    anyPortIfBusy: true,
+  });
+  const line = `dashboard: ${server.url} (Ctrl-C stops it)`;
+  if (say) say(`\n${line}`);
+  else process.stderr.write(`${line}\n`);
+  await untilStopped();
+  await server.close();
 }

@@ -1,0 +1,12 @@
+import type { IncidentJobs } from "../app/incident-jobs.ts";
+import type { Revealer } from "../app/reveal.ts";
+import type { Config } from "../core/config.ts";
+import type { Store } from "../store/open.ts";
+
+/** What every route works with: the store, the configuration, IP revealing and background jobs. */
+export interface ServerContext {
+  store: Store;
+  config: Config;
+  revealer: Revealer;
+  jobs: IncidentJobs;
+}
