@@ -85,6 +85,25 @@ export function fmtDuration(seconds: number): string {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
+/** Previous/next links over a long list (the page number lives in the URL like the rest of the state). */
+export function pager(
+  total: number,
+  page: number,
+  size: number,
+  hrefFor: (page: number) => string,
+): HTMLElement {
+  const pages = Math.max(1, Math.ceil(total / size));
+  const from = Math.min(total, page * size + 1);
+  const to = Math.min(total, (page + 1) * size);
+  return h(
+    "nav",
+    { class: "pager", "aria-label": "Pages" },
+    page > 0 ? h("a", { href: hrefFor(page - 1), rel: "prev" }, "Previous") : null,
+    h("span", {}, `${fmtNum(from)}–${fmtNum(to)} of ${fmtNum(total)}`),
+    page + 1 < pages ? h("a", { href: hrefFor(page + 1), rel: "next" }, "Next") : null,
+  );
+}
+
 /** The error message from anything thrown, for an alert box. */
 export function errorBox(err: unknown): HTMLElement {
   const message = err instanceof Error ? err.message : String(err);

@@ -40,7 +40,9 @@ export function barOption(items: BarItem[], opts: { yName?: string; percent?: bo
     xAxis: {
       type: "category",
       data: items.map((i) => i.name),
-      axisLabel: { interval: 0, rotate: items.length > 8 ? 35 : 0 },
+      // every name while they fit; beyond that ECharts thins them out
+      axisLabel:
+        items.length > 16 ? { interval: "auto" } : { interval: 0, rotate: items.length > 8 ? 35 : 0 },
     },
     yAxis: {
       type: "value",

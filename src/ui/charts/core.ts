@@ -81,9 +81,11 @@ export function figure(
     opts.caption ? h("figcaption", {}, opts.caption) : null,
     opts.table ? h("details", {}, h("summary", {}, "Data table"), opts.table) : null,
   );
-  const chart = echarts.init(box, undefined, { renderer: "canvas" });
+  // charts are built before they are attached: start at a nominal size (a map cannot lay out at 0 x 0)
+  // and follow the container once it is on the page
+  const chart = echarts.init(box, undefined, { renderer: "canvas", width: 600, height: opts.height ?? 280 });
   const resize = new ResizeObserver(() => {
-    if (!chart.isDisposed()) chart.resize();
+    if (!chart.isDisposed() && box.clientWidth > 0) chart.resize({ width: "auto", height: "auto" });
   });
   resize.observe(box);
   observers.set(box, resize);

@@ -83,7 +83,7 @@ function bandsArea(bands: Band[]) {
   return {
     silent: false,
     itemStyle: { color: "rgba(225, 87, 89, 0.15)" },
-    label: { position: "insideTop", fontSize: 11 },
+    label: { position: "insideTop", fontSize: 11, color: "#7a1f1c" },
     data: bands.map((b) => [
       { xAxis: b.from * 1000, name: b.label, itemStyle: b.color ? { color: b.color } : undefined },
       { xAxis: b.to * 1000 },

@@ -1,14 +1,17 @@
 /** "Has this botnet attacked before?" for one attack: candidates with their evidence, then record or assign. */
 import { api } from "../api.ts";
+import { replaceCharts } from "../charts/core.ts";
 import { errorBox, fmtNum, fmtPct, h, loading, table } from "../dom.ts";
 import { href, type ViewContext } from "../router.ts";
-import type { MatchResult } from "../types.ts";
+import type { BotnetRef, MatchResult } from "../types.ts";
 
+/** `recorded`: the decision already stored for the attack (the ranking then leaves its own link out). */
 export async function matchPanel(
   ctx: ViewContext,
   box: HTMLElement,
   incidentId: number,
   number: number,
+  recorded: BotnetRef | null = null,
 ): Promise<void> {
   box.replaceChildren(loading("the botnet match"));
   const base = `incidents/${incidentId}/attacks/${number}`;
@@ -36,6 +39,15 @@ export async function matchPanel(
           { class: "verdict new", id: "match-verdict" },
           `New botnet: attack ${number} matches no known botnet${best ? ` (best ${best.name}, score ${best.score.toFixed(2)})` : ""}.`,
         );
+  const stored = recorded
+    ? h(
+        "p",
+        { class: "verdict recorded", id: "recorded-botnet" },
+        `Recorded: attack ${number} belongs to `,
+        h("a", { href: href(`/botnets/${encodeURIComponent(recorded.name)}`) }, recorded.name),
+        ` (${recorded.decision}${recorded.score === null ? "" : `, score ${recorded.score.toFixed(2)}`}). The ranking below leaves this attack's own link out.`,
+      )
+    : null;
   const out = h("div", { "aria-live": "polite" });
   const record = h(
     "button",
@@ -89,8 +101,10 @@ export async function matchPanel(
       out.replaceChildren(errorBox(err));
     }
   });
-  box.replaceChildren(
+  replaceCharts(
+    box,
     h("h3", {}, `Botnet match for attack ${number}`),
+    stored,
     verdict,
     table(
       "Known botnets, most likely first",
@@ -109,7 +123,7 @@ export async function matchPanel(
       m.candidates,
       "No botnet recorded yet.",
     ),
-    h("div", { class: "row" }, record),
+    recorded ? null : h("div", { class: "row" }, record),
     assign,
     out,
   );

@@ -1,6 +1,6 @@
 /**
  * Attacks across incidents: summary, countries by attack, top user agents, Bothound's attack metrics;
- * one attack in detail (`?incident=&n=`): similar past attacks, common IPs, the botnet match and the
+ * one attack in detail (`?open=<incident>/<number>`): similar past attacks, common IPs, the botnet match and the
  * decrypted IP export for a server that may reveal IPs.
  */
 import { api } from "../api.ts";
@@ -100,7 +100,7 @@ async function attackDetail(
           value: (s) =>
             h(
               "a",
-              { href: href("/attacks", { incident: s.incidentId, n: s.number }) },
+              { href: href("/attacks", { open: `${s.incidentId}/${s.number}` }) },
               `#${s.incidentId}/${s.number}`,
             ),
         },
@@ -130,7 +130,7 @@ async function attackDetail(
     ),
     match,
   );
-  await matchPanel(ctx, match, a.incidentId, a.number);
+  await matchPanel(ctx, match, a.incidentId, a.number, a.botnet);
 }
 
 export async function attacksView(ctx: ViewContext): Promise<void> {
@@ -154,10 +154,9 @@ export async function attacksView(ctx: ViewContext): Promise<void> {
         h("a", { href: href(`/incidents/${incident}`) }, `Incident #${incident}`),
       ),
     );
-  const n = ctx.query.get("n");
-  const chosen = attacks.find(
-    (a) => String(a.number) === n && String(a.incidentId) === (incident ?? String(a.incidentId)),
-  );
+  // the attack opened below the list: `open=<incident>/<number>`
+  const open = ctx.query.get("open");
+  const chosen = attacks.find((a) => `${a.incidentId}/${a.number}` === open);
   ctx.root.append(
     section(
       "Attack summary",
@@ -170,7 +169,7 @@ export async function attacksView(ctx: ViewContext): Promise<void> {
               h(
                 "a",
                 {
-                  href: href("/attacks", { incident: a.incidentId, n: a.number }),
+                  href: href("/attacks", { incident, open: `${a.incidentId}/${a.number}` }),
                   "aria-current": a === chosen ? "true" : null,
                 },
                 attackName(a),

@@ -85,7 +85,7 @@ export async function botnetView(ctx: ViewContext): Promise<void> {
           {
             label: "Attack",
             value: (a) =>
-              h("a", { href: href("/attacks", { incident: a.incidentId, n: a.number }) }, String(a.number)),
+              h("a", { href: href("/attacks", { open: `${a.incidentId}/${a.number}` }) }, String(a.number)),
           },
           { label: "Target", value: (a) => a.target },
           { label: "Start", value: (a) => fmtTime(a.start) },

@@ -1,8 +1,10 @@
 /** Internal hosts of a flow-detection run with their score and red/yellow status; run and model pickers. */
 import { api } from "../api.ts";
-import { fmtNum, fmtTime, h, loading, shortHash, table } from "../dom.ts";
+import { fmtNum, fmtTime, h, loading, pager, shortHash, table } from "../dom.ts";
 import { href, navigate, type ViewContext } from "../router.ts";
 import type { FlowRun, HostRow, HostStatus } from "../types.ts";
+
+const PAGE = 100;
 
 export function statusBadge(status: HostStatus): HTMLElement {
   return h("span", { class: `status ${status}` }, status);
@@ -26,9 +28,12 @@ export async function hostsView(ctx: ViewContext): Promise<void> {
   const run = runs.find((r) => r.id === runId) ?? runs[runs.length - 1];
   const status = ctx.query.get("status") ?? "";
   const model = ctx.query.get("model") ?? "";
-  const models = (Array.isArray(run.parameters?.models) ? run.parameters.models : []) as unknown[];
+  const page = Math.max(0, Number(ctx.query.get("page") ?? 0) || 0);
+  const models = (Array.isArray(run.parameters?.models) ? run.parameters.models : []).map((m: unknown) =>
+    typeof m === "string" ? m : String((m as { name?: string }).name ?? ""),
+  );
   const go = (patch: Record<string, string | number>) =>
-    navigate(href("/hosts", { run: run.id, status, model, ...patch }));
+    navigate(href("/hosts", { run: run.id, status, model, page: 0, ...patch }));
 
   const runSelect = h(
     "select",
@@ -55,7 +60,7 @@ export async function hostsView(ctx: ViewContext): Promise<void> {
     "select",
     { id: "model", onchange: (e: Event) => go({ model: (e.target as HTMLSelectElement).value }) },
     h("option", { value: "" }, "all models"),
-    ...models.map((m) => h("option", { value: String(m), selected: String(m) === model }, String(m))),
+    ...models.map((m) => h("option", { value: m, selected: m === model }, m)),
   );
   ctx.root.append(
     h(
@@ -78,7 +83,13 @@ export async function hostsView(ctx: ViewContext): Promise<void> {
     loading("hosts"),
   );
   const hosts = await api.get<HostRow[]>(`flow-runs/${run.id}/hosts`, { status, model }, ctx.signal);
+  // a /16 has thousands of hosts: show them a page at a time, worst first
+  const shown = hosts.slice(page * PAGE, (page + 1) * PAGE);
+  const pages = pager(hosts.length, page, PAGE, (p) =>
+    href("/hosts", { run: run.id, status, model, page: p }),
+  );
   ctx.root.lastElementChild!.replaceWith(
+    pages,
     table(
       `Hosts of run #${run.id}, worst first`,
       [
@@ -101,8 +112,9 @@ export async function hostsView(ctx: ViewContext): Promise<void> {
         { label: "Botnet flows", value: (r) => fmtNum(r.botnetFlows), numeric: true },
         { label: "First red", value: (r) => fmtTime(r.firstRed) },
       ],
-      hosts,
+      shown,
       "No host with this status.",
     ),
+    pages.cloneNode(true),
   );
 }

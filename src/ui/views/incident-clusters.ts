@@ -7,7 +7,7 @@ import { api } from "../api.ts";
 import { barChart, barOption, clusterItems } from "../charts/bar.ts";
 import { clusterColor, replaceCharts } from "../charts/core.ts";
 import { errorBox, fmtNum, fmtPct, fmtTime, h, loading, section, table } from "../dom.ts";
-import type { AttackReport, ClusterAggregate, LabelResult, Proposal } from "../types.ts";
+import type { AttackReport, ClusterAggregate, Clusters, LabelResult, Proposal } from "../types.ts";
 import { matchPanel } from "./attack-match.ts";
 import { type IncidentState, saveSelection } from "./incident.ts";
 
@@ -137,7 +137,7 @@ function proposalBox(state: IncidentState, onUse: (clusters: number[]) => void):
   return box;
 }
 
-function labelForm(state: IncidentState, result: HTMLElement): HTMLElement {
+function labelForm(state: IncidentState, result: HTMLElement, onSaved: () => Promise<void>): HTMLElement {
   const number = h("input", {
     id: "attack-number",
     name: "number",
@@ -204,7 +204,7 @@ function labelForm(state: IncidentState, result: HTMLElement): HTMLElement {
         ),
         match,
       );
-      await matchPanel(state.ctx, match, state.id, r.attack.number);
+      await Promise.all([matchPanel(state.ctx, match, state.id, r.attack.number), onSaved()]);
       number.value = String(r.attack.number + 1);
       update();
     } catch (err) {
@@ -242,7 +242,17 @@ export async function clustersPanel(state: IncidentState, box: HTMLElement): Pro
   }
   const rows = state.clusters.clusters;
   const result = h("div", { id: "attack-result", "aria-live": "polite" });
-  const form = labelForm(state, result) as HTMLFormElement & { update: () => void };
+  const form = labelForm(state, result, async () => {
+    // the tables' "Labelled" column and the incident's attack count change with a new label
+    const [c1, c2] = await Promise.all([
+      api.get<Clusters>(`incidents/${state.id}/clusters`, { level: 1 }, state.ctx.signal),
+      api.get<Clusters>(`incidents/${state.id}/clusters`, { level: 2 }, state.ctx.signal),
+    ]);
+    state.clusters = c1;
+    state.clusters2 = c2.clustered && c2.clusters.length ? c2 : null;
+    renderTables();
+    await state.reloadIncident();
+  }) as HTMLFormElement & { update: () => void };
   const sizes = barChart(state.ctx, {
     label: `Sessions per cluster: ${rows.map((r) => `${clusterName(r.cluster)} ${r.sessions}`).join(", ")}`,
     caption: "Sessions per cluster. Click a bar to pick or unpick the cluster.",
@@ -284,14 +294,17 @@ export async function clustersPanel(state: IncidentState, box: HTMLElement): Pro
     }
     form.update();
   };
-  const t1 = clusterTable(state, 1, rows, changed);
-  t1.dataset.level = "1";
-  tableBox.append(t1);
-  if (state.clusters2) {
-    const t2 = clusterTable(state, 2, state.clusters2.clusters, changed);
-    t2.dataset.level = "2";
-    tableBox.append(t2);
-  }
+  const renderTables = () => {
+    const t1 = clusterTable(state, 1, state.clusters?.clusters ?? rows, changed);
+    t1.dataset.level = "1";
+    tableBox.replaceChildren(t1);
+    if (state.clusters2) {
+      const t2 = clusterTable(state, 2, state.clusters2.clusters, changed);
+      t2.dataset.level = "2";
+      tableBox.append(t2);
+    }
+  };
+  renderTables();
   replaceCharts(
     box,
     section(

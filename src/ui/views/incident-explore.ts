@@ -57,6 +57,8 @@ function scatterSection(state: IncidentState): HTMLElement {
   const axes = { x: q.get("x") ?? dx, y: q.get("y") ?? dy, z: q.get("z") ?? dz };
   let pca = q.get("pca") === "1";
   let flat = q.get("flat") === "1";
+  // log1p axes by default: rates and sizes span orders of magnitude
+  let logAxes = q.get("slog") !== "0";
   const chartBox = h("div", {});
   const draw = async () => {
     replaceCharts(chartBox, loading("the scatter sample"));
@@ -64,8 +66,8 @@ function scatterSection(state: IncidentState): HTMLElement {
     const s = await api.get<Scatter>(
       `incidents/${state.id}/scatter`,
       pca
-        ? { pca: 1, dims: 3, features: features.join(",") || null, log: 1, sample: 5000 }
-        : { ...axes, sample: 5000 },
+        ? { pca: 1, dims: 3, features: features.join(",") || null, log: logAxes ? 1 : 0, sample: 5000 }
+        : { ...axes, log: logAxes ? 1 : 0, sample: 5000 },
       state.ctx.signal,
     );
     const points = s.points
@@ -73,7 +75,7 @@ function scatterSection(state: IncidentState): HTMLElement {
       .map((p) => [p[0]!, p[1]!, p[2] ?? Number.NaN, p[3] ?? 0] as [number, number, number, number]);
     const names = pca
       ? s.axes.map((a, i) => (s.explained ? `${a} (${fmtPct(s.explained[i], 0)})` : a))
-      : [axes.x, axes.y, axes.z];
+      : [axes.x, axes.y, axes.z].map((a) => (logAxes ? `log1p ${a}` : a));
     const f = await scatterChart(state.ctx, {
       label: `Scatter of ${fmtNum(points.length)} sampled sessions of ${fmtNum(s.total)} in ${names.join(", ")}, coloured by cluster`,
       caption: `${fmtNum(s.sampled)} of ${fmtNum(s.total)} sessions, sampled on the server per cluster.`,
@@ -108,6 +110,12 @@ function scatterSection(state: IncidentState): HTMLElement {
     setQuery({ flat: flat ? 1 : null });
     redraw();
   });
+  const logBox = h("input", { type: "checkbox", id: "scatter-log", checked: logAxes });
+  logBox.addEventListener("change", () => {
+    logAxes = logBox.checked;
+    setQuery({ slog: logAxes ? null : 0 });
+    redraw();
+  });
   redraw();
   return section(
     "Sessions in three features",
@@ -118,6 +126,7 @@ function scatterSection(state: IncidentState): HTMLElement {
       ...axisSelect("y"),
       ...axisSelect("z"),
       h("label", { class: "inline" }, pcaBox, "PCA of the clustering features"),
+      h("label", { class: "inline" }, logBox, "log1p"),
       h("label", { class: "inline" }, flatBox, "2-D"),
     ),
     chartBox,
@@ -127,7 +136,8 @@ function scatterSection(state: IncidentState): HTMLElement {
 function boxSection(state: IncidentState): HTMLElement {
   const chartBox = h("div", {});
   let feature = state.ctx.query.get("box") ?? defaultAxes(state)[0];
-  let log = state.ctx.query.get("boxlog") === "1";
+  // session features are heavy-tailed: a log axis by default
+  let log = state.ctx.query.get("boxlog") !== "0";
   const draw = async () => {
     replaceCharts(chartBox, loading("box plots"));
     const rows = await api.get<BoxRow[]>(
@@ -169,7 +179,7 @@ function boxSection(state: IncidentState): HTMLElement {
   const logBox = h("input", { type: "checkbox", id: "box-log", checked: log });
   logBox.addEventListener("change", () => {
     log = logBox.checked;
-    setQuery({ boxlog: log ? 1 : null });
+    setQuery({ boxlog: log ? null : 0 });
     redraw();
   });
   redraw();

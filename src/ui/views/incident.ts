@@ -25,6 +25,8 @@ export interface IncidentState {
   selected2: Set<number>;
   /** Reloads clusters and redraws the cluster-dependent panels. */
   refresh(): Promise<void>;
+  /** Reloads the incident's facts (attack count) at the top. */
+  reloadIncident(): Promise<void>;
 }
 
 export function listParam(q: URLSearchParams, name: string): string[] {
@@ -104,6 +106,11 @@ export async function incidentView(ctx: ViewContext): Promise<void> {
     clusters2: null,
     selected: numberList(ctx.query, "sel"),
     selected2: numberList(ctx.query, "sel2"),
+    reloadIncident: async () => {
+      incident = await api.get<Incident>(`incidents/${id}`, {}, ctx.signal);
+      state.incident = incident;
+      renderSummary();
+    },
     refresh: async () => {
       const [c1, c2] = await Promise.all([
         api.get<Clusters>(`incidents/${id}/clusters`, { level: 1 }, ctx.signal),
