@@ -26,6 +26,7 @@ import {
   type SessionSortColumn,
   scopeIpCount,
   sessionColumns,
+  sessionColumnsById,
   sessionsPage,
 } from "../store/session-aggregates.ts";
 import { AUTO_FEATURES } from "./label.ts";
@@ -208,10 +209,10 @@ export async function scatter(store: Store, incidentId: number, o: ScatterOption
     : ([o.x, o.y, o.z].filter(Boolean) as SessionFeature[]);
   if (features.length < 2)
     throw new UserError(o.pca ? "pca needs at least 2 features" : "scatter needs x and y");
-  const all = await sessionColumns(store, incidentId, features);
-  const total = all.length;
   const value = (v: number | null) => (v == null || !Number.isFinite(v) ? null : o.log ? log1p(v) : v);
   if (!o.pca) {
+    const all = await sessionColumns(store, incidentId, features);
+    const total = all.length;
     const usable = all.filter((r) => value(r.values[0]) !== null && value(r.values[1]) !== null);
     const rows = stratifiedSample(usable, o.sample, o.seed);
     const points: ScatterPoint[] = rows.map((r) => [
@@ -225,7 +226,18 @@ export async function scatter(store: Store, incidentId: number, o: ScatterOption
     ]);
     return { total, sampled: points.length, axes: features, explained: null, points };
   }
-  const rows: SessionPointRow[] = stratifiedSample(all, o.sample, o.seed);
+  // PCA reads many columns: sample on the labels first, then read the features of the sample only
+  const labels = await sessionColumns(store, incidentId, []);
+  const total = labels.length;
+  const chosen = stratifiedSample(labels, o.sample, o.seed);
+  const rows: SessionPointRow[] =
+    chosen.length === total
+      ? await sessionColumns(store, incidentId, features)
+      : await sessionColumnsById(
+          store,
+          chosen.map((r) => r.id),
+          features,
+        );
   const dims = o.pca.dims;
   if (rows.length < 2) return { total, sampled: 0, axes: pcAxes(dims), explained: null, points: [] };
   const d = features.length;
@@ -259,8 +271,12 @@ export async function scatter(store: Store, incidentId: number, o: ScatterOption
 
 const pcAxes = (dims: number) => Array.from({ length: dims }, (_, i) => `PC${i + 1}`);
 
-function top<T>(list: T[], n: number, weight: (t: T) => number): T[] {
-  return list.sort((a, b) => weight(b) - weight(a)).slice(0, n);
+/** The n heaviest, ties in key order (the same answer on every store). */
+function top<T extends { key: string | number | null }>(list: T[], n: number, weight: (t: T) => number): T[] {
+  const key = (t: T) => (t.key === null ? "\uffff" : String(t.key));
+  return list
+    .sort((a, b) => weight(b) - weight(a) || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
+    .slice(0, n);
 }
 
 /** Per cluster: sessions, IPs, banned share, attacks, top countries and ASNs, IPs seen elsewhere. */

@@ -277,3 +277,32 @@ export async function incidentFlags(
     rows.map((r) => [r.id, { attacks: Number(r.attacks ?? 0), clustered: Boolean(Number(r.clustered)) }]),
   );
 }
+
+/** The given feature columns of some sessions (by id), in id order. */
+export async function sessionColumnsById(
+  store: Store,
+  ids: number[],
+  features: SessionFeature[],
+): Promise<SessionPointRow[]> {
+  const out: SessionPointRow[] = [];
+  const sorted = [...ids].sort((a, b) => a - b);
+  for (let i = 0; i < sorted.length; i += 500) {
+    const rows = await store.db
+      .selectFrom("sessions")
+      .select(["id", "cluster_index", "cluster_index2", "attack", ...features])
+      .where("id", "in", sorted.slice(i, i + 500))
+      .orderBy("id")
+      .execute();
+    for (const r of rows) {
+      const rec = r as unknown as Record<string, number | null>;
+      out.push({
+        id: r.id,
+        cluster_index: r.cluster_index,
+        cluster_index2: r.cluster_index2,
+        attack: r.attack,
+        values: features.map((f) => (rec[f] == null ? null : Number(rec[f]))),
+      });
+    }
+  }
+  return out;
+}

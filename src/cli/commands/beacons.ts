@@ -14,6 +14,7 @@ import {
   runBeacons,
 } from "../../app/beacons.ts";
 import { ipHasher } from "../../app/keys.ts";
+import { storePeriodicityRun } from "../../app/periodicity.ts";
 import { UsageError, UserError } from "../../core/errors.ts";
 import { describeBadLines } from "../../ingest/bad-lines.ts";
 import { FLOW_FORMATS, type FlowFormat } from "../../ingest/flows/reader.ts";
@@ -67,6 +68,7 @@ interface BeaconsCliOptions {
   retries: number;
   retryDelay: number;
   strict?: boolean;
+  store?: boolean;
   nfdump?: string;
   json?: boolean;
 }
@@ -452,6 +454,7 @@ export function beaconsCommand(): Command {
     .option("--retry-delay <ms>", "first backoff delay", integerArg, 500)
     .option("--nfdump <program>", "the nfdump program for nfcapd files")
     .option("--strict", "fail when any input line is bad")
+    .option("--store", "store the run and its hosts for the dashboard (hosts hashed and encrypted)")
     .option("--json", "as JSON (same as --output json)");
 
   // `--config` belongs to the program (botscope.yaml); a timedetector.json given there is taken as
@@ -499,6 +502,10 @@ export function beaconsCommand(): Command {
           `--strict: ${run.badLines.total} bad line(s):\n${describeBadLines(run.badLines).join("\n")}`,
         );
       const report = o.report === "cch" ? await reportStep(ctx, run, o) : undefined;
+      if (o.store) {
+        const runId = await storePeriodicityRun(await ctx.store(), ctx.config, run, inputs.join(" "));
+        process.stderr.write(`stored as periodicity run ${runId}\n`);
+      }
       const toStdout = o.reportOut !== "-";
       if (output === "json") {
         if (toStdout) printJson(report ? { ...runJson(run), report } : runJson(run));
