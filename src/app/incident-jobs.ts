@@ -121,7 +121,11 @@ export class IncidentJobs {
       job.state = "ready";
     } catch (e) {
       job.state = "failed";
-      job.error = (e as Error)?.message ?? String(e);
+      // never echo the file's content (a bad-line example) back: the file may not be a log at all
+      const message = (e as Error)?.message ?? String(e);
+      job.error = message.startsWith("no readable request")
+        ? `no readable web log request in ${req.source}`
+        : message.split("\n")[0];
     } finally {
       job.finishedAt = Date.now() / 1000;
     }

@@ -117,25 +117,39 @@ export async function hostAggregates(
   }));
 }
 
-/** Per run: distinct hosts scored, and hosts red (yellow) in some window. */
+/** Per run: distinct hosts scored, hosts red in some window, and hosts yellow at worst (as `flows detect`). */
 export async function runHostCounts(
   store: Store,
 ): Promise<Map<number, { hosts: number; red: number; yellow: number }>> {
   const rows = await store.db
-    .selectFrom("host_scores")
+    .selectFrom((db) =>
+      db
+        .selectFrom("host_scores")
+        .select((eb) => [
+          "run_id",
+          eb.fn
+            .max(
+              eb
+                .case()
+                .when("status", "=", "red")
+                .then(2)
+                .when("status", "=", "yellow")
+                .then(1)
+                .else(0)
+                .end(),
+            )
+            .as("worst"),
+        ])
+        .groupBy(["run_id", "host_hash"])
+        .as("h"),
+    )
     .select((eb) => [
-      "run_id",
-      eb.fn.count("host_hash").distinct().as("hosts"),
-      eb.fn
-        .count(eb.case().when("status", "=", "red").then(eb.ref("host_hash")).end())
-        .distinct()
-        .as("red"),
-      eb.fn
-        .count(eb.case().when("status", "=", "yellow").then(eb.ref("host_hash")).end())
-        .distinct()
-        .as("yellow"),
+      "h.run_id",
+      eb.fn.countAll().as("hosts"),
+      eb.fn.sum(eb.case().when("h.worst", "=", 2).then(1).else(0).end()).as("red"),
+      eb.fn.sum(eb.case().when("h.worst", "=", 1).then(1).else(0).end()).as("yellow"),
     ])
-    .groupBy("run_id")
+    .groupBy("h.run_id")
     .execute();
   return new Map(
     rows.map((r) => [r.run_id, { hosts: Number(r.hosts), red: Number(r.red), yellow: Number(r.yellow) }]),

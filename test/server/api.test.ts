@@ -249,6 +249,19 @@ describe("incidents", () => {
     await rejects(call("DELETE", `/api/incidents/${created.id}`), 404);
   });
 
+  test("a source that is not a web log fails in the background without showing its content", async () => {
+    const secret = join(dir, "not-a-log.txt");
+    writeFileSync(secret, "root:x:0:0:secret-content\nline two of the secret\n");
+    const r = await post("/api/incidents", { target: "x.example", from: 1, to: 2e9, source: secret });
+    assert.equal(r.status, 201);
+    await app.botscope.jobs.idle();
+    const failed = (await get(`/api/incidents/${r.json().id}`)).json();
+    assert.equal(failed.job.state, "failed");
+    assert.match(failed.job.error, /no readable web log request|cannot recognise the log format/);
+    assert.doesNotMatch(JSON.stringify(failed), /secret-content/);
+    await call("DELETE", `/api/incidents/${failed.id}`);
+  });
+
   test("create from a log on the server: processed in the background until ready", async () => {
     const r = await post("/api/incidents", {
       target: SITES[1],
