@@ -39,10 +39,42 @@ function url(path: string, query: Record<string, QueryValue> = {}): string {
   return `${BASE}${path.replace(/^\//, "")}${qs ? `?${qs}` : ""}`;
 }
 
+let inflight = 0;
+let waiters: (() => void)[] = [];
+
+/** Resolves once no request is in flight (checked after the current burst of requests has started). */
+function idle(): Promise<void> {
+  return new Promise((resolve) => {
+    waiters.push(resolve);
+    setTimeout(release, 50);
+  });
+}
+
+function release(): void {
+  if (inflight > 0) return;
+  const ready = waiters;
+  waiters = [];
+  for (const w of ready) w();
+}
+
 async function request<T>(
   method: string,
   path: string,
   init: { query?: Record<string, QueryValue>; body?: unknown; signal?: AbortSignal } = {},
+): Promise<T> {
+  inflight++;
+  try {
+    return await send<T>(method, path, init);
+  } finally {
+    inflight--;
+    setTimeout(release, 50);
+  }
+}
+
+async function send<T>(
+  method: string,
+  path: string,
+  init: { query?: Record<string, QueryValue>; body?: unknown; signal?: AbortSignal },
 ): Promise<T> {
   const res = await fetch(url(path, init.query), {
     method,
@@ -73,6 +105,8 @@ export const api = {
     request<T>("GET", path, { query, signal }),
   post: <T>(path: string, body: unknown, signal?: AbortSignal) => request<T>("POST", path, { body, signal }),
   del: <T>(path: string, signal?: AbortSignal) => request<T>("DELETE", path, { signal }),
+  /** Waits until the page's other requests are answered: for slow, optional ones that should not delay them. */
+  idle,
   /** Address of a download (export) for a plain link: carries the token as a query parameter. */
   downloadUrl: (path: string, query: Record<string, QueryValue> = {}) =>
     url(path, { ...query, token: TOKEN }),

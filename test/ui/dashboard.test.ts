@@ -265,6 +265,23 @@ describe("dashboard in chromium", { skip }, () => {
     await page.close();
   });
 
+  test("without WebGL the 3-D scatter falls back to 2-D", async () => {
+    const noGl = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--disable-webgl", "--disable-3d-apis", "--no-sandbox"],
+    });
+    try {
+      const page = await noGl.newPage({ viewport: { width: 1360, height: 1000 } });
+      await page.goto(`${base}#/incidents/${seeded.incidents[SHOP]}`);
+      await page.locator("#scatter[data-mode='2d'] canvas").first().waitFor();
+      await page.getByText("No WebGL here: drawn in 2-D, the third axis as point size.").waitFor();
+      await shot(page, "14-no-webgl");
+    } finally {
+      await noGl.close();
+    }
+  });
+
   test("attacks and botnets: the shop's attack, the IPs it shares with the news site, its botnet", async () => {
     const page = await newPage();
     const shopId = seeded.incidents[SHOP];

@@ -82,8 +82,10 @@ function clusterTable(
 
 function proposalBox(state: IncidentState, onUse: (clusters: number[]) => void): HTMLElement {
   const box = h("div", { class: "proposal" }, loading("the automatic proposal"));
+  // the proposal scores every session (seconds on 100k sessions): ask once the other panels have their data
   api
-    .get<Proposal>(`incidents/${state.id}/proposal`, {}, state.ctx.signal)
+    .idle()
+    .then(() => api.get<Proposal>(`incidents/${state.id}/proposal`, {}, state.ctx.signal))
     .then((p) => {
       const attackClusters = [...new Set(p.attacks.flatMap((a) => a.clusters))].sort((a, b) => a - b);
       replaceCharts(

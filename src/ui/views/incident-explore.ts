@@ -22,6 +22,7 @@ import type {
 } from "../types.ts";
 import { type IncidentState, listParam } from "./incident.ts";
 import { clusterName } from "./incident-clusters.ts";
+import { sessionsSection } from "./incident-sessions.ts";
 
 function select(
   id: string,
@@ -57,6 +58,7 @@ function scatterSection(state: IncidentState): HTMLElement {
   const axes = { x: q.get("x") ?? dx, y: q.get("y") ?? dy, z: q.get("z") ?? dz };
   let pca = q.get("pca") === "1";
   let flat = q.get("flat") === "1";
+  let sample = Number(q.get("sample") ?? 5000) || 5000;
   // log1p axes by default: rates and sizes span orders of magnitude
   let logAxes = q.get("slog") !== "0";
   const chartBox = h("div", {});
@@ -66,8 +68,8 @@ function scatterSection(state: IncidentState): HTMLElement {
     const s = await api.get<Scatter>(
       `incidents/${state.id}/scatter`,
       pca
-        ? { pca: 1, dims: 3, features: features.join(",") || null, log: logAxes ? 1 : 0, sample: 5000 }
-        : { ...axes, log: logAxes ? 1 : 0, sample: 5000 },
+        ? { pca: 1, dims: 3, features: features.join(",") || null, log: logAxes ? 1 : 0, sample }
+        : { ...axes, log: logAxes ? 1 : 0, sample },
       state.ctx.signal,
     );
     const points = s.points
@@ -128,6 +130,17 @@ function scatterSection(state: IncidentState): HTMLElement {
       h("label", { class: "inline" }, pcaBox, "PCA of the clustering features"),
       h("label", { class: "inline" }, logBox, "log1p"),
       h("label", { class: "inline" }, flatBox, "2-D"),
+      ...select(
+        "scatter-sample",
+        "points",
+        ["1000", "2000", "5000", "10000", "20000"].map((v): [string, string] => [v, v]),
+        String(sample),
+        (v) => {
+          sample = Number(v);
+          setQuery({ sample: sample === 5000 ? null : sample });
+          redraw();
+        },
+      ),
     ),
     chartBox,
   );
@@ -357,19 +370,21 @@ async function overlapSection(state: IncidentState): Promise<HTMLElement> {
 
 export async function explorePanel(state: IncidentState, box: HTMLElement): Promise<void> {
   if (!state.clusters) {
-    replaceCharts(box, scatterSection(state));
+    replaceCharts(box, scatterSection(state), sessionsSection(state));
     return;
   }
+  const overlap = loading("overlap choices");
   replaceCharts(
     box,
     scatterSection(state),
     boxSection(state),
     countriesSection(state),
-    loading("overlap choices"),
+    overlap,
+    sessionsSection(state),
   );
   try {
-    box.lastElementChild!.replaceWith(await overlapSection(state));
+    overlap.replaceWith(await overlapSection(state));
   } catch (err) {
-    box.lastElementChild!.replaceWith(errorBox(err));
+    overlap.replaceWith(errorBox(err));
   }
 }
