@@ -3,6 +3,7 @@ import { UserError } from "../core/errors.ts";
 import { anomalyCommand } from "./commands/anomaly.ts";
 import { beaconsCommand } from "./commands/beacons.ts";
 import { botnetCommands } from "./commands/botnets.ts";
+import { collectCommand } from "./commands/collect.ts";
 import { configCommand } from "./commands/config.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { flowsCommand } from "./commands/flows.ts";
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
     beaconsCommand(),
     anomalyCommand(),
     watchCommand(),
+    collectCommand(),
     configCommand(),
     serveCommand(),
   ]) {
