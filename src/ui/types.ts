@@ -136,6 +136,9 @@ export interface Evidence {
   score: number;
   verdict: string;
   reasons: string[];
+  declaredBotShare?: number;
+  /** Each indicator's score against the incident's median session (0..1). */
+  indicators?: Record<string, number>;
 }
 
 export interface ProposedAttack {

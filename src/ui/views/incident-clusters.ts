@@ -128,6 +128,13 @@ function proposalBox(state: IncidentState, onUse: (clusters: number[]) => void):
               { label: "Sessions", value: (e) => fmtNum(e.sessions), numeric: true },
               { label: "Score", value: (e) => fmtNum(e.score), numeric: true },
               { label: "Verdict", value: (e) => e.verdict },
+              {
+                label: "Indicators",
+                value: (e) =>
+                  Object.entries(e.indicators ?? {})
+                    .map(([k, v]) => `${k} ${fmtNum(v)}`)
+                    .join(", "),
+              },
               { label: "Reasons", value: (e) => e.reasons.join("; ") },
             ],
             p.evidence,
