@@ -352,8 +352,10 @@ describe("dashboard in chromium", { skip }, () => {
     await page.locator(".grid-charts canvas").first().waitFor();
     await shot(page, "09-periodicity");
 
-    await page.goto(`${base}#/anomaly?target=${NEWS}&signal=request_rate`);
+    await page.goto(`${base}#/anomaly?target=${NEWS}&signal=request_rate&live=1`);
     await page.locator("#anomaly-timeline canvas").first().waitFor();
+    assert.equal(await page.getByLabel("Signal").inputValue(), "request_rate");
+    assert.equal(await page.getByRole("checkbox", { name: "Follow live (every 30 s)" }).isChecked(), true);
     const events = page.getByRole("table", { name: `Anomaly events of ${NEWS}` });
     const watched = seeded.watchIncidents;
     const links = await events.getByRole("link").allInnerTexts();

@@ -8,32 +8,37 @@ export interface Band {
   color?: string;
 }
 
+export interface TimelineOptions {
+  label: string;
+  caption?: string;
+  table?: HTMLElement;
+  height?: number;
+  series: {
+    name: string;
+    points: [number, number][];
+    axis?: 0 | 1;
+    type?: "line" | "bar";
+    color?: string;
+    step?: boolean;
+  }[];
+  yNames?: [string, string?];
+  threshold?: { value: number; axis?: 0 | 1; label: string };
+  bands?: Band[];
+  yMax?: [number?, number?];
+}
+
 /**
  * Time series (epoch seconds) with optional second series, a horizontal threshold and shaded bands
  * (opened incidents, red windows). Zoomable with the slider and the keyboard-friendly inside zoom.
  */
-export function timelineChart(
-  ctx: ViewContext,
-  opts: {
-    label: string;
-    caption?: string;
-    table?: HTMLElement;
-    height?: number;
-    series: {
-      name: string;
-      points: [number, number][];
-      axis?: 0 | 1;
-      type?: "line" | "bar";
-      color?: string;
-      step?: boolean;
-    }[];
-    yNames?: [string, string?];
-    threshold?: { value: number; axis?: 0 | 1; label: string };
-    bands?: Band[];
-    yMax?: [number?, number?];
-  },
-): Figure {
+export function timelineChart(ctx: ViewContext, opts: TimelineOptions): Figure {
   const f = figure(ctx, opts);
+  f.chart.setOption(timelineOption(opts));
+  return f;
+}
+
+/** The chart's option alone: a live view sets it again with new points. */
+export function timelineOption(opts: TimelineOptions) {
   const two = opts.series.some((s) => s.axis === 1);
   const yAxis = [
     { type: "value", name: opts.yNames?.[0], max: opts.yMax?.[0] },
@@ -41,7 +46,7 @@ export function timelineChart(
       ? [{ type: "value", name: opts.yNames?.[1], max: opts.yMax?.[1], splitLine: { show: false } }]
       : []),
   ];
-  f.chart.setOption({
+  return {
     animation: false,
     grid: { left: 56, right: two ? 56 : 16, top: 32, bottom: 64 },
     tooltip: { trigger: "axis" },
@@ -61,8 +66,7 @@ export function timelineChart(
       markLine: opts.threshold && i === thresholdSeries(opts) ? thresholdLine(opts.threshold) : undefined,
       markArea: opts.bands?.length && i === 0 ? bandsArea(opts.bands) : undefined,
     })),
-  });
-  return f;
+  };
 }
 
 function thresholdSeries(opts: { series: { axis?: 0 | 1 }[]; threshold?: { axis?: 0 | 1 } }): number {
