@@ -265,6 +265,27 @@ describe("dashboard in chromium", { skip }, () => {
     await page.close();
   });
 
+  test("double clustering: k-means inside the bot cluster gives a level-2 table to pick from", async () => {
+    const page = await newPage();
+    const newsId = seeded.incidents[NEWS];
+    const { clusters } = await botClusters(newsId);
+    await page.goto(`${base}#/incidents/${newsId}?method=kmeans&k=2`);
+    await page.locator("table[data-level='1']").waitFor();
+    await page.getByLabel("Cluster within").selectOption(String(clusters[0]));
+    await page.getByRole("button", { name: "Run clustering" }).click();
+    await page.locator("table[data-level='2']").waitFor();
+    const result = await page.locator("#cluster-result").innerText();
+    assert.match(
+      result,
+      new RegExp(`^kmeans: 2 clusters over ${seeded.newsBots.size} sessions, inside cluster ${clusters[0]}`),
+    );
+    assert.equal(await page.locator("table[data-level='2'] tbody tr").count(), 2);
+    await page.getByRole("checkbox", { name: "Select level-2 cluster 1", exact: true }).check();
+    assert.match(await page.locator("#picked").innerText(), /level-2 cluster 1/);
+    await shot(page, "15-double-clustering");
+    await page.close();
+  });
+
   test("without WebGL the 3-D scatter falls back to 2-D", async () => {
     const noGl = await chromium.launch({
       executablePath: CHROMIUM,
@@ -296,6 +317,15 @@ describe("dashboard in chromium", { skip }, () => {
       .getByRole("table", { name: "IPs shared with other incidents" })
       .locator("tr", { has: page.getByRole("link", { name: `#${newsId}`, exact: true }) });
     assert.match(await shared.innerText(), new RegExp(`${NEWS}\\s+${reused}\\s`));
+    // decrypted export (the test server reveals IPs): exactly the simulator's bots of that attack
+    const exportLink = page.getByRole("link", { name: /Export the attack's sessions with decrypted IPs/ });
+    const csv = await (
+      await page.request.get(new URL((await exportLink.getAttribute("href"))!, base).href)
+    ).text();
+    const [head, ...lines] = csv.trim().split("\n");
+    const ipColumn = head.split(",").indexOf("ip");
+    assert.ok(ipColumn >= 0, head);
+    assert.deepEqual(new Set(lines.map((l) => l.split(",")[ipColumn])), new Set(shopTruth.ips));
     await page.locator("#match-verdict").waitFor();
     const shopBotnet = await botnetOf(shopId);
     assert.match(

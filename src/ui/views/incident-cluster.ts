@@ -143,6 +143,7 @@ export function clusterForm(state: IncidentState): HTMLElement {
     );
   };
   fillWithin();
+  state.onClusters.push(fillWithin);
 
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -176,7 +177,6 @@ export function clusterForm(state: IncidentState): HTMLElement {
       if (r.level === 1) state.selected.clear();
       state.selected2.clear();
       await state.refresh();
-      fillWithin();
     } catch (err) {
       out.replaceChildren(errorBox(err));
     } finally {

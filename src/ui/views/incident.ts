@@ -25,6 +25,8 @@ export interface IncidentState {
   selected2: Set<number>;
   /** Reloads clusters and redraws the cluster-dependent panels. */
   refresh(): Promise<void>;
+  /** Called after each reload of the clusters (the form's "cluster within" choices). */
+  onClusters: (() => void)[];
   /** Reloads the incident's facts (attack count) at the top. */
   reloadIncident(): Promise<void>;
 }
@@ -106,6 +108,7 @@ export async function incidentView(ctx: ViewContext): Promise<void> {
     clusters2: null,
     selected: numberList(ctx.query, "sel"),
     selected2: numberList(ctx.query, "sel2"),
+    onClusters: [],
     reloadIncident: async () => {
       incident = await api.get<Incident>(`incidents/${id}`, {}, ctx.signal);
       state.incident = incident;
@@ -123,6 +126,7 @@ export async function incidentView(ctx: ViewContext): Promise<void> {
       const known2 = new Set(c2.clusters.map((c) => c.cluster));
       for (const c of state.selected2) if (!known2.has(c)) state.selected2.delete(c);
       saveSelection(state);
+      for (const fn of state.onClusters) fn();
       await Promise.all([clustersPanel(state, clustersBox), explorePanel(state, exploreBox)]);
     },
   };
