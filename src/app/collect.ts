@@ -175,7 +175,7 @@ export async function runCollector(o: CollectOptions): Promise<CollectSummary> {
     for (const file of o.pcap) {
       const s = await readExportCapture(
         file,
-        { ports: o.ports },
+        { ports: o.ports, stopped: () => stopped },
         (payload, exporter, ts) => {
           if (stopped) return;
           tick(ts);

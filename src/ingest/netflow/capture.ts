@@ -25,6 +25,8 @@ export interface ExportCaptureOptions {
   /** Only datagrams to these UDP ports (all of them, garbage included, go to the decoder). */
   ports?: number[];
   chunkBytes?: number;
+  /** Checked before every packet: true ends the reading there. */
+  stopped?: () => boolean;
 }
 
 type OnDatagram = (payload: Uint8Array, exporter: string, ts: number) => void;
@@ -119,14 +121,19 @@ export async function readExportCapture(
 ): Promise<ExportCaptureStats> {
   const s: ExportCaptureStats = { packets: 0, datagrams: 0, otherUdp: 0, notUdp: 0, fragments: 0 };
   const ports = o.ports?.length ? new Set(o.ports) : null;
+  const stopped = o.stopped ?? (() => false);
   const reader = new PacketReader((p) => {
+    if (stopped()) return;
     s.packets++;
     udpPayload(p, ports, s, onDatagram);
   });
-  for await (const chunk of createReadStream(file, { highWaterMark: o.chunkBytes ?? 1 << 20 })) {
+  const stream = createReadStream(file, { highWaterMark: o.chunkBytes ?? 1 << 20 });
+  for await (const chunk of stream) {
     reader.feed(chunk as Buffer);
     if (afterChunk) await afterChunk();
+    if (stopped()) break;
   }
-  reader.end();
+  if (!stopped()) reader.end();
+  stream.destroy();
   return s;
 }
