@@ -379,6 +379,23 @@ describe("IPFIX", () => {
     assert.equal(d.stats.exporters, 2);
   });
 
+  it("learns an exporter that numbers records after the message instead of before", () => {
+    const { d } = collect();
+    const msg = (seq: number, n: number) =>
+      ipfixMessage({ ...HX, sequence: seq }, [
+        { templates: [TX] },
+        { dataId: 256, template: TX, records: Array(n).fill(flowRecord(F1, true)) },
+      ]);
+    for (const [seq, n] of [
+      [3, 3],
+      [5, 2],
+      [9, 4],
+      [16, 4], // 3 records lost
+    ])
+      d.decode(msg(seq, n), "x");
+    assert.equal(d.stats.lostRecords, 3);
+  });
+
   it("reads flowStart/EndSeconds, NTP microseconds and delta microseconds", () => {
     const { flows, d } = collect();
     const base = TX.fields.slice(0, 9);

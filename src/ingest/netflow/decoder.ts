@@ -83,11 +83,10 @@ export class NetflowDecoder implements StreamSink {
     const r = decodeIpfix(b, length, s, this.base);
     if (typeof r === "string") {
       s.nextSeq = Number.NaN;
+      s.lastSeq = Number.NaN;
       return r;
     }
-    this.sequence(s, seq, Math.max(r, 0), false);
-    // records of a set still waiting for its template are not counted yet: the next gap is unknown
-    if (r < 0) s.nextSeq = Number.NaN;
+    this.ipfixSequence(s, seq, r);
     return length !== b.length ? "bad-length" : undefined;
   }
 
@@ -104,6 +103,28 @@ export class NetflowDecoder implements StreamSink {
       this.stats.exporters++;
     }
     return s;
+  }
+
+  /**
+   * IPFIX numbers the data records sent before a message (RFC 7011); some exporters (softflowd) number
+   * them after it. A stream whose first gap is exactly explained by the latter is read that way from
+   * then on. `n` < 0: a set waits for its template, so the count (and the next gap) is unknown.
+   */
+  private ipfixSequence(s: ExportStream, seq: number, n: number): void {
+    if (n >= 0 && !Number.isNaN(s.lastSeq)) {
+      const post = (seq - n - s.lastSeq) >>> 0;
+      let gap = s.postCount ? post : Number.isNaN(s.nextSeq) ? 0 : (seq - s.nextSeq) >>> 0;
+      if (gap !== 0 && !s.postCount && post === 0) {
+        s.postCount = true;
+        gap = 0;
+      }
+      if (gap !== 0) {
+        if (gap < 0x80000000) this.stats.lostRecords += gap;
+        else this.stats.sequenceResets++;
+      }
+    }
+    s.lastSeq = n >= 0 ? seq : Number.NaN;
+    s.nextSeq = n >= 0 ? (seq + n) >>> 0 : Number.NaN;
   }
 
   /**

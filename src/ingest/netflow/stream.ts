@@ -34,6 +34,9 @@ export class ExportStream {
   sysInitMs = Number.NaN;
   /** The sequence number the next datagram should carry (NaN: unknown). */
   nextSeq = Number.NaN;
+  /** IPFIX: the last sequence number, and whether the exporter numbers records after the message. */
+  lastSeq = Number.NaN;
+  postCount = false;
   private pending: PendingSet[] = [];
 
   constructor(
