@@ -52,25 +52,27 @@ async function detectRun(store: Store, runId: number): Promise<FlowRun> {
   return run;
 }
 
-const RANK: Record<HostStatus, number> = { clear: 0, yellow: 1, red: 2 };
-
-/** Hosts of a detect run with their worst status, worst first. */
+/** One page of the hosts of a detect run with their worst status, worst first. */
 export async function runHosts(
   store: Store,
   runId: number,
   revealer: Revealer,
-  filter: { status?: HostStatus; model?: string } = {},
+  page: { status?: HostStatus; model?: string; limit: number; offset: number },
 ) {
   const run = await detectRun(store, runId);
-  const rows = [];
-  for (const a of await hostAggregates(store, runId, { model: filter.model })) {
-    const status: HostStatus = a.red_windows > 0 ? "red" : a.yellow_windows > 0 ? "yellow" : "clear";
-    if (filter.status && status !== filter.status) continue;
-    rows.push({
+  const { total, rows } = await hostAggregates(store, runId, {
+    model: page.model,
+    worst: page.status,
+    limit: page.limit,
+    offset: page.offset,
+  });
+  const out = [];
+  for (const a of rows) {
+    out.push({
       hostHash: a.host_hash,
       host: await revealer.reveal(run.key_id, a.host_encrypted),
       model: a.model,
-      status,
+      status: (a.red_windows > 0 ? "red" : a.yellow_windows > 0 ? "yellow" : "clear") as HostStatus,
       maxScore: a.max_score,
       windows: a.windows,
       redWindows: a.red_windows,
@@ -80,10 +82,7 @@ export async function runHosts(
       firstRed: a.first_red,
     });
   }
-  return rows.sort(
-    (a, b) =>
-      RANK[b.status] - RANK[a.status] || b.maxScore - a.maxScore || a.hostHash.localeCompare(b.hostHash),
-  );
+  return { total, offset: page.offset, limit: page.limit, rows: out };
 }
 
 /** One host's windows in a detect run, per model, and the windows where its status changed. */

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import Fastify, { type FastifyInstance } from "fastify";
+import { Compute } from "../app/compute.ts";
 import { type IncidentJob, IncidentJobs } from "../app/incident-jobs.ts";
 import { Revealer } from "../app/reveal.ts";
 import type { Config } from "../core/config.ts";
@@ -32,6 +33,11 @@ export const DEFAULT_UI_DIR = fileURLToPath(new URL("../../dist/ui", import.meta
 export interface ServerOptions {
   store: Store;
   config: Config;
+  /**
+   * The store's URL: clustering and the proposal then run in a worker thread with its own connection,
+   * so the server keeps answering (without it they run on the event loop).
+   */
+  storeUrl?: string;
   /** The address it will listen on: decides whether a token is required (default 127.0.0.1). */
   host?: string;
   /** Access token (else BOTSCOPE_SERVE_TOKEN); required off loopback. */
@@ -76,6 +82,7 @@ export async function buildServer(opts: ServerOptions): Promise<BotscopeServer> 
     config: opts.config,
     revealer: new Revealer(opts.store, opts.config, revealIps),
     jobs: new IncidentJobs(opts.store, opts.config, opts.geo),
+    compute: new Compute(opts.store, opts.config, opts.storeUrl),
   };
   (app as unknown as BotscopeServer).botscope = { jobs: ctx.jobs, token, revealIps };
 
@@ -119,6 +126,7 @@ export async function buildServer(opts: ServerOptions): Promise<BotscopeServer> 
 
   app.addHook("onClose", async () => {
     await ctx.jobs.idle();
+    await ctx.compute.close();
   });
   return app as unknown as BotscopeServer;
 }

@@ -1,7 +1,6 @@
 /** Exploring one incident: scatter, clustering, cluster aggregates, box plots, countries, overlap, proposal. */
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { clusterIncident } from "../app/cluster.ts";
 import {
   clusterAggregates,
   clusterBox,
@@ -12,7 +11,7 @@ import {
   requireIncident,
   scatter,
 } from "../app/explore.ts";
-import { AUTO_FEATURES, autoLabel, proposeAttacks } from "../app/label.ts";
+import { AUTO_FEATURES } from "../app/label.ts";
 import type { ServerContext } from "./context.ts";
 import { InputError, parse } from "./errors.ts";
 import {
@@ -121,18 +120,22 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ServerContext):
     await requireIncident(ctx.store, id);
     ctx.jobs.assertIdle(id);
     if (b.within !== undefined) await requireCluster(ctx.store, id, 1, b.within);
-    return clusterIncident(ctx.store, id, {
-      algo: b.method,
-      features: b.features,
-      eps: b.eps,
-      minSamples: b.minSamples,
-      k: b.k === "auto" ? undefined : b.k,
-      kMin: b.kMin,
-      kMax: b.kMax,
-      within: b.within,
-      log: b.log,
-      scale: b.scale,
-      seed: b.seed,
+    return ctx.compute.run({
+      kind: "cluster",
+      incidentId: id,
+      opts: {
+        algo: b.method,
+        features: b.features,
+        eps: b.eps,
+        minSamples: b.minSamples,
+        k: b.k === "auto" ? undefined : b.k,
+        kMin: b.kMin,
+        kMax: b.kMax,
+        within: b.within,
+        log: b.log,
+        scale: b.scale,
+        seed: b.seed,
+      },
     });
   });
 
@@ -169,7 +172,8 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ServerContext):
 
   app.get("/api/incidents/:id/proposal", async (req) => {
     const { id } = parse(incidentParams, req.params, "params");
-    const p = await proposeAttacks(ctx.store, id, { gapSeconds: ctx.config.web.sessionGapSeconds });
+    await requireIncident(ctx.store, id);
+    const p = await ctx.compute.run({ kind: "proposal", incidentId: id });
     return { ...p, recorded: false };
   });
 
@@ -177,7 +181,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: ServerContext):
     const { id } = parse(incidentParams, req.params, "params");
     await requireIncident(ctx.store, id);
     ctx.jobs.assertIdle(id);
-    const p = await autoLabel(ctx.store, id, { gapSeconds: ctx.config.web.sessionGapSeconds });
+    const p = await ctx.compute.run({ kind: "autoLabel", incidentId: id });
     return { ...p, recorded: true };
   });
 }

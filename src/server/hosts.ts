@@ -4,7 +4,7 @@ import { z } from "zod";
 import { flowRuns, hostTimeline, runHosts } from "../app/hosts.ts";
 import type { ServerContext } from "./context.ts";
 import { parse } from "./errors.ts";
-import { idString } from "./schemas.ts";
+import { idString, intString } from "./schemas.ts";
 
 const runsQuery = z.object({ kind: z.enum(["detect", "periodicity"]).optional() }).loose();
 const runParams = z.object({ id: idString });
@@ -12,6 +12,8 @@ const hostsQuery = z
   .object({
     status: z.enum(["red", "yellow", "clear"]).optional(),
     model: z.string().min(1).max(200).optional(),
+    limit: intString(1, 1000).default(100),
+    offset: intString(0, 1_000_000_000).default(0),
   })
   .loose();
 const hostParams = z.object({

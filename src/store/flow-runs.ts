@@ -79,42 +79,70 @@ export interface HostAggregate {
   first_red: number | null;
 }
 
-/** Per host and model of a run: windows, red/yellow windows, highest score, flow counts, first red window. */
+/**
+ * Per host and model of a run: windows, red/yellow windows, highest score, flow counts, first red window;
+ * worst first (red, yellow, clear), then by highest score; one page of them and how many there are.
+ */
 export async function hostAggregates(
   store: Store,
   runId: number,
-  filter: { model?: string } = {},
-): Promise<HostAggregate[]> {
+  filter: { model?: string; worst?: "red" | "yellow" | "clear"; limit?: number; offset?: number } = {},
+): Promise<{ total: number; rows: HostAggregate[] }> {
+  const grouped = () => {
+    let q = store.db
+      .selectFrom("host_scores")
+      .select((eb) => [
+        "host_hash",
+        eb.fn.max("host_encrypted").as("host_encrypted"),
+        "model",
+        eb.fn.max("score").as("max_score"),
+        eb.fn.countAll().as("windows"),
+        eb.fn.sum(eb.case().when("status", "=", "red").then(1).else(0).end()).as("red_windows"),
+        eb.fn.sum(eb.case().when("status", "=", "yellow").then(1).else(0).end()).as("yellow_windows"),
+        eb.fn.sum("flows").as("flows"),
+        eb.fn.sum("botnet_flows").as("botnet_flows"),
+        eb.fn.min(eb.case().when("status", "=", "red").then(eb.ref("window_start")).end()).as("first_red"),
+        eb.fn
+          .max(
+            eb.case().when("status", "=", "red").then(2).when("status", "=", "yellow").then(1).else(0).end(),
+          )
+          .as("worst"),
+      ])
+      .where("run_id", "=", runId)
+      .groupBy(["host_hash", "model"]);
+    if (filter.model) q = q.where("model", "=", filter.model);
+    return q.as("h");
+  };
+  const rank = { red: 2, yellow: 1, clear: 0 } as const;
+  const worst = filter.worst === undefined ? undefined : rank[filter.worst];
+  let count = store.db.selectFrom(grouped()).select((eb) => eb.fn.countAll().as("n"));
+  if (worst !== undefined) count = count.where("h.worst", "=", worst);
+  const total = Number((await count.executeTakeFirstOrThrow()).n);
   let q = store.db
-    .selectFrom("host_scores")
-    .select((eb) => [
-      "host_hash",
-      eb.fn.max("host_encrypted").as("host_encrypted"),
-      "model",
-      eb.fn.max("score").as("max_score"),
-      eb.fn.countAll().as("windows"),
-      eb.fn.sum(eb.case().when("status", "=", "red").then(1).else(0).end()).as("red_windows"),
-      eb.fn.sum(eb.case().when("status", "=", "yellow").then(1).else(0).end()).as("yellow_windows"),
-      eb.fn.sum("flows").as("flows"),
-      eb.fn.sum("botnet_flows").as("botnet_flows"),
-      eb.fn.min(eb.case().when("status", "=", "red").then(eb.ref("window_start")).end()).as("first_red"),
-    ])
-    .where("run_id", "=", runId)
-    .groupBy(["host_hash", "model"]);
-  if (filter.model) q = q.where("model", "=", filter.model);
+    .selectFrom(grouped())
+    .selectAll()
+    .orderBy("h.worst", "desc")
+    .orderBy("h.max_score", "desc")
+    .orderBy("h.host_hash")
+    .orderBy("h.model");
+  if (worst !== undefined) q = q.where("h.worst", "=", worst);
+  if (filter.limit !== undefined) q = q.limit(filter.limit).offset(filter.offset ?? 0);
   const rows = await q.execute();
-  return rows.map((r) => ({
-    host_hash: r.host_hash,
-    host_encrypted: (r.host_encrypted as string | null) ?? null,
-    model: r.model,
-    max_score: Number(r.max_score),
-    windows: Number(r.windows),
-    red_windows: Number(r.red_windows),
-    yellow_windows: Number(r.yellow_windows),
-    flows: Number(r.flows),
-    botnet_flows: Number(r.botnet_flows),
-    first_red: r.first_red == null ? null : Number(r.first_red),
-  }));
+  return {
+    total,
+    rows: rows.map((r) => ({
+      host_hash: r.host_hash,
+      host_encrypted: (r.host_encrypted as string | null) ?? null,
+      model: r.model,
+      max_score: Number(r.max_score),
+      windows: Number(r.windows),
+      red_windows: Number(r.red_windows),
+      yellow_windows: Number(r.yellow_windows),
+      flows: Number(r.flows),
+      botnet_flows: Number(r.botnet_flows),
+      first_red: r.first_red == null ? null : Number(r.first_red),
+    })),
+  };
 }
 
 /** Per run: distinct hosts scored, hosts red in some window, and hosts yellow at worst (as `flows detect`). */

@@ -49,7 +49,14 @@ before(async () => {
   mkdirSync(join(uiDir, "assets"), { recursive: true });
   writeFileSync(join(uiDir, "index.html"), "<!doctype html><title>botscope ui</title>");
   writeFileSync(join(uiDir, "assets", "app.js"), "console.log('ui')");
-  app = await buildServer({ store: seeded.store, config: seeded.config, uiDir, env: {} });
+  // clustering and the proposal in the worker thread (its own connection to the same store)
+  app = await buildServer({
+    store: seeded.store,
+    config: seeded.config,
+    storeUrl: join(dir, "botscope.db"),
+    uiDir,
+    env: {},
+  });
   revealing = await buildServer({
     store: seeded.store,
     config: seeded.config,
@@ -682,17 +689,37 @@ describe("flow runs and periodicity", () => {
       (await get("/api/flow-runs?kind=periodicity")).json().map((r: Json) => r.id),
       [seeded.periodicityRun],
     );
-    const red = (await get(`/api/flow-runs/${detect.id}/hosts?status=red`)).json() as Json[];
+    const red = (await get(`/api/flow-runs/${detect.id}/hosts?status=red`)).json().rows as Json[];
+    assert.equal(red.length, detect.red);
     assert.ok(red.every((h) => h.status === "red" && h.host === null && h.redWindows > 0));
-    const revealed = (await get(`/api/flow-runs/${detect.id}/hosts?status=red`, revealing)).json() as Json[];
+    const revealed = (await get(`/api/flow-runs/${detect.id}/hosts?status=red`, revealing)).json()
+      .rows as Json[];
     for (const ip of seeded.infected)
       assert.ok(
         revealed.some((h) => h.host === ip),
         `${ip} is red`,
       );
-    const all = (await get(`/api/flow-runs/${detect.id}/hosts`)).json() as Json[];
+    // pages of 1000 cover every host once, worst first
+    const all: Json[] = [];
+    for (let offset = 0; ; offset += 1000) {
+      const page = (await get(`/api/flow-runs/${detect.id}/hosts?limit=1000&offset=${offset}`)).json();
+      assert.equal(page.total, detect.hosts);
+      all.push(...page.rows);
+      if (page.rows.length < 1000) break;
+    }
     assert.equal(new Set(all.map((h) => h.hostHash)).size, detect.hosts);
-    assert.equal(all[0].status, "red");
+    const rank: Record<string, number> = { red: 2, yellow: 1, clear: 0 };
+    for (let i = 1; i < all.length; i++)
+      assert.ok(
+        rank[all[i - 1].status] > rank[all[i].status] ||
+          (all[i - 1].status === all[i].status && all[i - 1].maxScore >= all[i].maxScore),
+      );
+    const first = (await get(`/api/flow-runs/${detect.id}/hosts`)).json();
+    assert.equal(first.limit, 100);
+    assert.deepEqual(first.rows, all.slice(0, 100));
+    const yellow = (await get(`/api/flow-runs/${detect.id}/hosts?status=yellow`)).json();
+    assert.equal(yellow.total, detect.yellow);
+    await rejects(get(`/api/flow-runs/${detect.id}/hosts?limit=5000`), 400, /query\.limit/);
     await rejects(get(`/api/flow-runs/${detect.id}/hosts?status=pink`), 400, /query\.status/);
     await rejects(get("/api/flow-runs/999/hosts"), 404);
     await rejects(get(`/api/flow-runs/${seeded.periodicityRun}/hosts`), 404, /no flow detect run/);
@@ -702,7 +729,7 @@ describe("flow runs and periodicity", () => {
   test("one host's timeline: windows and why its status changed", async () => {
     const revealed = (
       await get(`/api/flow-runs/${seeded.detectRun}/hosts?status=red`, revealing)
-    ).json() as Json[];
+    ).json().rows as Json[];
     const infected = revealed.find((h) => h.host === seeded.infected[0])!;
     const t = (await get(`/api/flow-runs/${seeded.detectRun}/hosts/${infected.hostHash}`)).json();
     assert.equal(t.host, null);

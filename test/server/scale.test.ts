@@ -66,7 +66,7 @@ before(async () => {
     1,
     ids.map((sessionId, i) => ({ sessionId, cluster: clusterOf[i] })),
   );
-  app = await buildServer({ store, config: testConfig(), env: {} });
+  app = await buildServer({ store, config: testConfig(), storeUrl: join(dir, "botscope.db"), env: {} });
 });
 
 after(async () => {
@@ -125,4 +125,35 @@ test("cluster aggregates, box plots, countries and a page of sessions over 100,0
   assert.equal(page.rows.length, 50);
   const incidents = await timed(t, "/api/incidents");
   assert.equal(incidents[0].sessions, TOTAL);
+});
+
+test("clustering 100,000 sessions runs in the worker: other requests are answered meanwhile", async (t) => {
+  const order: string[] = [];
+  const t0 = performance.now();
+  const clustering = app
+    .inject({
+      method: "POST",
+      url: `/api/incidents/${incidentId}/cluster`,
+      payload: { method: "kmeans", features: ["request_interval", "error_rate", "payload_average"], k: 4 },
+    })
+    .then((r) => {
+      order.push("cluster");
+      t.diagnostic(`POST cluster (k-means, k = 4): ${(performance.now() - t0).toFixed(0)} ms`);
+      return r;
+    });
+  // give the worker the job first, then ask for a cheap page
+  await new Promise((r) => setTimeout(r, 50));
+  const health = await app.inject({ url: "/api/health" });
+  order.push("health");
+  t.diagnostic(`GET health meanwhile: ${(performance.now() - t0).toFixed(0)} ms`);
+  assert.equal(health.statusCode, 200);
+  const r = await clustering;
+  assert.equal(r.statusCode, 200, r.body);
+  assert.deepEqual(order, ["health", "cluster"]);
+  const summary = r.json() as { clusters: { sessions: number }[] };
+  assert.equal(summary.clusters.length, 4);
+  assert.equal(
+    summary.clusters.reduce((n, c) => n + c.sessions, 0),
+    TOTAL,
+  );
 });

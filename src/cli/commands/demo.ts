@@ -192,11 +192,12 @@ async function demoServe(
   say?: (s: string) => void,
 ): Promise<void> {
   if (!opts.serve) return;
-  const server = await startServer(store, config, {
-    host: "127.0.0.1",
-    port: opts.port,
-    anyPortIfBusy: true,
-  });
+  const server = await startServer(
+    store,
+    config,
+    { host: "127.0.0.1", port: opts.port, anyPortIfBusy: true },
+    store.location,
+  );
   const line = `dashboard: ${server.url} (Ctrl-C stops it)`;
   if (say) say(`\n${line}`);
   else process.stderr.write(`${line}\n`);

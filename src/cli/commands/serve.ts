@@ -28,8 +28,16 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Builds the server and listens; the caller owns the store. */
-export async function startServer(store: Store, config: Config, o: ServeOptions): Promise<RunningServer> {
+/**
+ * Builds the server and listens; the caller owns the store. `storeUrl` (the store's own URL) lets
+ * clustering run in a worker thread with a second connection.
+ */
+export async function startServer(
+  store: Store,
+  config: Config,
+  o: ServeOptions,
+  storeUrl?: string,
+): Promise<RunningServer> {
   if (o.revealIps) await assertCanReveal(store, config);
   let geo: Promise<GeoLookup | undefined> | undefined;
   const app = await buildServer({
@@ -39,6 +47,7 @@ export async function startServer(store: Store, config: Config, o: ServeOptions)
     token: o.token,
     revealIps: o.revealIps,
     uiDir: o.ui,
+    storeUrl,
     geo: () => (geo ??= GeoLookup.open().catch(() => undefined)),
   });
   let address: string;
@@ -86,7 +95,7 @@ export function serveCommand(): Command {
       action(async (ctx, o: ServeOptions) => {
         if (o.port < 0 || o.port > 65535) throw new UserError("--port: expected 0..65535");
         const store = await ctx.store();
-        const server = await startServer(store, ctx.config, o);
+        const server = await startServer(store, ctx.config, o, ctx.config.store.url);
         if (ctx.json) printJson({ url: server.url, store: store.location, revealIps: Boolean(o.revealIps) });
         else
           process.stdout.write(
