@@ -727,9 +727,8 @@ describe("flow runs and periodicity", () => {
   });
 
   test("one host's timeline: windows and why its status changed", async () => {
-    const revealed = (
-      await get(`/api/flow-runs/${seeded.detectRun}/hosts?status=red`, revealing)
-    ).json().rows as Json[];
+    const revealed = (await get(`/api/flow-runs/${seeded.detectRun}/hosts?status=red`, revealing)).json()
+      .rows as Json[];
     const infected = revealed.find((h) => h.host === seeded.infected[0])!;
     const t = (await get(`/api/flow-runs/${seeded.detectRun}/hosts/${infected.hostHash}`)).json();
     assert.equal(t.host, null);

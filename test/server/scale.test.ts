@@ -114,7 +114,9 @@ test("cluster aggregates, box plots, countries and a page of sessions over 100,0
     box.map((b: { n: number }) => b.n),
     SIZES,
   );
-  box.forEach((b: { median: number }, i: number) => assert.ok(Math.abs(b.median - i * 5) < 0.5));
+  box.forEach((b: { median: number }, i: number) => {
+    assert.ok(Math.abs(b.median - i * 5) < 0.5);
+  });
   const countries = await timed(t, `/api/incidents/${incidentId}/countries`);
   assert.equal(
     countries.reduce((s: number, x: { sessions: number }) => s + x.sessions, 0),
