@@ -4,7 +4,7 @@
  * file is closed and renamed DIR/flows.YYYYMMDDhhmm.<ext> after the interval it covers. Argus binetflow
  * (readable by every flow command) or JSON lines. Writes are buffered and synchronous.
  */
-import { closeSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { BINETFLOW_HEADER, binetflowLine, jsonLine } from "../ingest/capture/write.ts";
 import type { Flow } from "../ingest/flows/record.ts";
@@ -81,8 +81,8 @@ export class RollingFlowWriter {
     closeSync(this.fd);
     this.fd = undefined;
     let file = join(this.dir, `flows.${fileStamp(this.intervalStart)}.${this.ext}`);
-    // an interval written twice (a restart, a clock step back) keeps both files
-    for (let i = 1; this.files.includes(file); i++)
+    // an interval written twice (a restart, a clock step back, an earlier run) keeps every file
+    for (let i = 1; this.files.includes(file) || existsSync(file); i++)
       file = join(this.dir, `flows.${fileStamp(this.intervalStart)}-${i}.${this.ext}`);
     renameSync(this.current, file);
     this.files.push(file);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parseListen, runCollector } from "../../src/app/collect.ts";
@@ -17,6 +17,12 @@ import { flowRecord, flowTemplate, ipfixMessage, v5Datagram } from "../../src/in
 import { writeExportPcap } from "../helpers/netflow-export.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "botscope-collect-"));
+
+function hasIpv6Loopback(): boolean {
+  return Object.values(networkInterfaces()).some((l) =>
+    l?.some((a) => a.family === "IPv6" && a.address === "::1"),
+  );
+}
 const bin = join(import.meta.dirname, "../../bin/botscope.js");
 
 function flowAt(start: number, i: number): Flow {
@@ -131,6 +137,25 @@ describe("collector on a UDP socket", () => {
         f.state,
       ]),
     );
+  });
+
+  it("listens on IPv6 loopback", { skip: hasIpv6Loopback() ? false : "no IPv6 loopback here" }, async () => {
+    const f = flowAt(1700000000, 1);
+    const sender = createSocket("udp6");
+    const s = await runCollector({
+      listen: parseListen("udp://[::1]:0"),
+      count: 1,
+      durationSeconds: 30,
+      onListening: (a) =>
+        sender.send(
+          v5Datagram([f], { sysUptime: 1_000_000, exportMs: 1700000100_000, sequence: 0 }),
+          a.port,
+          "::1",
+        ),
+    });
+    sender.close();
+    assert.equal(s.flows, 1);
+    assert.match(s.source, /^udp:\/\/\[::1\]:\d+$/);
   });
 
   it("stops on the abort signal and reports a port in use clearly", async () => {

@@ -379,6 +379,28 @@ describe("IPFIX", () => {
     assert.equal(d.stats.exporters, 2);
   });
 
+  it("applies IPFIX's samplingPacketInterval/Space (1 of every 1 + 99 packets)", () => {
+    const { flows, d } = collect();
+    const opts: TemplateSpec = {
+      id: 401,
+      scopeCount: 1,
+      fields: [
+        { ie: 149, length: 4 },
+        { ie: 305, length: 4 },
+        { ie: 306, length: 4 },
+      ],
+    };
+    d.decode(
+      ipfixMessage(HX, [
+        { templates: [opts], options: true },
+        { templates: [TX] },
+        { dataId: 401, template: opts, records: [[1, 1, 99]] },
+        { dataId: 256, template: TX, records: [flowRecord(F2, true)] },
+      ]),
+    );
+    assert.deepEqual([flows[0].totPkts, flows[0].totBytes], [100, 7200]);
+  });
+
   it("learns an exporter that numbers records after the message instead of before", () => {
     const { d } = collect();
     const msg = (seq: number, n: number) =>
