@@ -397,6 +397,12 @@ export function flowsCommand(): Command {
       positiveArg,
       3600,
     )
+    .option(
+      "--status-interval <seconds>",
+      "captures: flow records as argus -S makes them (records of at most this long, Argus's timeouts; " +
+        "replaces the two timeouts above; 3600 gives CTU-13-like flows)",
+      positiveArg,
+    )
     .option("--nfdump <program>", "the nfdump program that reads nfcapd files")
     .option("--json", "summary as JSON")
     .action(
@@ -410,6 +416,7 @@ export function flowsCommand(): Command {
             format: FlowFormat;
             idleTimeout: number;
             activeTimeout: number;
+            statusInterval?: number;
             nfdump?: string;
           },
         ) => {
@@ -429,6 +436,7 @@ export function flowsCommand(): Command {
               nfdump: o.nfdump,
               idleTimeout: o.idleTimeout,
               activeTimeout: o.activeTimeout,
+              statusInterval: o.statusInterval,
             },
             (f) => {
               text += `${line(f)}\n`;
@@ -450,7 +458,7 @@ export function flowsCommand(): Command {
           process.stdout.write(`wrote ${s.flows} flows (input format ${s.format}) to ${o.out} as ${o.to}\n`);
           for (const [file, c] of Object.entries(s.captures ?? {})) {
             process.stdout.write(
-              `${file}: ${c.packets} packets (${c.format}), ${c.flowPackets} in flows, ${c.fragments} fragments, ` +
+              `${file}: ${c.packets} packets (${c.format}), ${c.flowPackets} in flows, ${c.fragments} later fragments, ` +
                 `${c.truncated} truncated, ${c.nonIp} not IP, ${c.unknownLink} unknown link type, ` +
                 `${c.garbageBytes} garbage bytes\n`,
             );

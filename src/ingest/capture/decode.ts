@@ -1,65 +1,106 @@
 /**
- * Packet decoding down to the transport header: link layers Ethernet (with 802.1Q/802.1ad VLAN tags),
- * Linux cooked capture (SLL and SLL2), raw IP (LINKTYPE_RAW, IPV4, IPV6, DLT_RAW 12/14); IPv4 and IPv6
- * (extension headers skipped); TCP, UDP, ICMP, ICMPv6 ports, flags and types.
+ * Packet decoding down to the transport header, in place: no strings or objects per packet, only
+ * numbers and offsets into the packet's buffer. Link layers: Ethernet (802.1Q/802.1ad tags), Linux
+ * cooked capture (SLL, SLL2), BSD loopback (NULL, LOOP), raw IP (RAW, IPV4, IPV6, DLT_RAW 12/14).
+ * Network: IPv4, IPv6 (extension headers skipped), ARP. Transport: TCP, UDP ports and flags, ICMP and
+ * ICMPv6 type, code, echo identifier and, for ICMP errors, what Argus keys them on (see icmpDetail).
  */
 
 export const LINKTYPE_NULL = 0;
 export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_RAW = 101;
+export const LINKTYPE_LOOP = 108;
 export const LINKTYPE_LINUX_SLL = 113;
 export const LINKTYPE_IPV4 = 228;
 export const LINKTYPE_IPV6 = 229;
 export const LINKTYPE_LINUX_SLL2 = 276;
 
+/** Pseudo protocol number of ARP packets (IP protocol numbers stop at 255). */
+export const PROTO_ARP = 0x806;
+
 /** What decoding made of a packet. */
 export type DecodeResult =
   | "ok"
-  /** Not IP (ARP, LLDP, ...). */
+  /** Neither IP nor ARP (LLDP, STP, ...). */
   | "non-ip"
   | "unknown-link"
-  /** Captured bytes end before a header the flow needs. */
+  /** Captured bytes end before the addresses or the ports a flow needs. */
   | "truncated"
-  /** A non-first IP fragment: no transport header. */
-  | "fragment"
   /** Not a valid IP header (wrong version, header length). */
   | "bad-ip";
 
 /** The decoded fields of one packet (one scratch object, overwritten per packet). */
 export interface Decoded {
-  /** 4 or 6. */
+  /** 4 or 6; 4 for ARP (IPv4 addresses). */
   ipVersion: number;
-  /** IP protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, other). */
+  /** IP protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, other), PROTO_ARP for ARP. */
   proto: number;
-  src: string;
-  dst: string;
-  /** TCP/UDP ports; ICMP: sport type, dport code. 0 for other protocols. */
+  /** Offsets of the source and destination addresses (4 or 16 bytes) in the packet's buffer. */
+  src: number;
+  dst: number;
+  /** TCP/UDP ports (0 when the header was cut off before them or in a non-first fragment). */
   sport: number;
   dport: number;
-  /** ICMP echo identifier (-1 when not an echo request or reply). */
-  icmpId: number;
-  /** TCP flags byte (FIN 1, SYN 2, RST 4, PSH 8, ACK 16, URG 32, ECE 64, CWR 128). */
+  /** Whether the ports were read (TCP/UDP). */
+  hasPorts: boolean;
+  /** TCP flags byte (FIN 1, SYN 2, RST 4, PSH 8, ACK 16, URG 32, ECE 64, CWR 128); 0 when cut off. */
   tcpFlags: number;
+  /** TCP sequence and acknowledgement numbers (0 when cut off). */
+  tcpSeq: number;
+  tcpAck: number;
+  /** TCP payload bytes, from the IP length fields (not the captured length). */
+  tcpLen: number;
+  /** ICMP/ICMPv6 type and code; -1 otherwise. ARP: the operation (1 request, 2 reply) as type. */
+  icmpType: number;
+  icmpCode: number;
+  /** ICMP echo (and other request/reply) identifier, -1 when there is none. */
+  icmpId: number;
+  /**
+   * ICMPv4 errors, what Argus tells them apart by: port unreachable the refused datagram's destination
+   * port, protocol unreachable its protocol, net/host unreachable and redirect its destination address
+   * (as an unsigned 32-bit number); 0 for other messages or when the quoted header is cut off.
+   */
+  icmpDetail: number;
+  /** DNS over UDP (port 53 on either side): the message's transaction id, which Argus keys on; else -1. */
+  dnsId: number;
   tos: number;
   ttl: number;
+  /** 0 not fragmented, 1 first fragment of several, 2 a later fragment (no transport header). */
+  fragment: number;
+  /** IP identification (IPv4 16 bits, IPv6 fragment header 32 bits); fragments only. */
+  ipId: number;
+  /** The transport header was cut off by the snap length (fields past the cut read as 0). */
+  partial: boolean;
 }
 
 export function emptyDecoded(): Decoded {
   return {
     ipVersion: 0,
     proto: 0,
-    src: "",
-    dst: "",
+    src: 0,
+    dst: 0,
     sport: 0,
     dport: 0,
-    icmpId: -1,
+    hasPorts: false,
     tcpFlags: 0,
+    tcpSeq: 0,
+    tcpAck: 0,
+    tcpLen: 0,
+    icmpType: -1,
+    icmpCode: -1,
+    icmpId: -1,
+    icmpDetail: 0,
+    dnsId: -1,
     tos: 0,
     ttl: 0,
+    fragment: 0,
+    ipId: 0,
+    partial: false,
   };
 }
 
-function ipv4(b: Uint8Array, o: number): string {
+/** Dotted text of the IPv4 address at `o`. */
+export function ipv4(b: Uint8Array, o: number): string {
   return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
 }
 
@@ -91,40 +132,47 @@ export function ipv6(b: Uint8Array, o: number): string {
 
 const ETH_IPV4 = 0x0800;
 const ETH_IPV6 = 0x86dd;
+const ETH_ARP = 0x0806;
 
-/** Decodes one packet into `d`. */
-export function decodePacket(linkType: number, b: Uint8Array, d: Decoded): DecodeResult {
-  let o: number;
+/** Decodes the packet in b[start, end) into `d`. */
+export function decodePacket(
+  linkType: number,
+  b: Uint8Array,
+  start: number,
+  end: number,
+  d: Decoded,
+): DecodeResult {
+  let o = start;
   let ethType: number;
   switch (linkType) {
     case LINKTYPE_ETHERNET: {
-      if (b.length < 14) return "truncated";
-      o = 12;
-      ethType = (b[o] << 8) | b[o + 1];
-      o += 2;
+      if (end < o + 14) return "truncated";
+      ethType = (b[o + 12] << 8) | b[o + 13];
+      o += 14;
       while (ethType === 0x8100 || ethType === 0x88a8 || ethType === 0x9100) {
-        if (b.length < o + 4) return "truncated";
+        if (end < o + 4) return "truncated";
         ethType = (b[o + 2] << 8) | b[o + 3];
         o += 4;
       }
       break;
     }
     case LINKTYPE_LINUX_SLL:
-      if (b.length < 16) return "truncated";
-      ethType = (b[14] << 8) | b[15];
-      o = 16;
+      if (end < o + 16) return "truncated";
+      ethType = (b[o + 14] << 8) | b[o + 15];
+      o += 16;
       break;
     case LINKTYPE_LINUX_SLL2:
-      if (b.length < 20) return "truncated";
-      ethType = (b[0] << 8) | b[1];
-      o = 20;
+      if (end < o + 20) return "truncated";
+      ethType = (b[o] << 8) | b[o + 1];
+      o += 20;
       break;
-    case LINKTYPE_NULL: {
-      if (b.length < 4) return "truncated";
-      // the address family in the byte order of the capturing machine
-      const fam = b[0] !== 0 ? b[0] : b[3];
+    case LINKTYPE_NULL:
+    case LINKTYPE_LOOP: {
+      if (end < o + 4) return "truncated";
+      // the address family: LOOP in network byte order, NULL in the capturing machine's
+      const fam = linkType === LINKTYPE_LOOP ? b[o + 3] : b[o] !== 0 ? b[o] : b[o + 3];
       ethType = fam === 2 ? ETH_IPV4 : fam === 24 || fam === 28 || fam === 30 ? ETH_IPV6 : 0;
-      o = 4;
+      o += 4;
       break;
     }
     case LINKTYPE_RAW:
@@ -132,104 +180,180 @@ export function decodePacket(linkType: number, b: Uint8Array, d: Decoded): Decod
     case 14:
     case LINKTYPE_IPV4:
     case LINKTYPE_IPV6:
-      if (b.length < 1) return "truncated";
-      ethType = b[0] >> 4 === 6 ? ETH_IPV6 : ETH_IPV4;
-      o = 0;
+      if (end < o + 1) return "truncated";
+      ethType = b[o] >> 4 === 6 ? ETH_IPV6 : ETH_IPV4;
       break;
     default:
       return "unknown-link";
   }
-  if (ethType === ETH_IPV4) return decodeIpv4(b, o, d);
-  if (ethType === ETH_IPV6) return decodeIpv6(b, o, d);
+  if (ethType === ETH_IPV4) return decodeIpv4(b, o, end, d);
+  if (ethType === ETH_IPV6) return decodeIpv6(b, o, end, d);
+  if (ethType === ETH_ARP) return decodeArp(b, o, end, d);
   return "non-ip";
 }
 
-function decodeIpv4(b: Uint8Array, o: number, d: Decoded): DecodeResult {
-  if (b.length < o + 20) return "truncated";
+function reset(d: Decoded): void {
+  d.sport = 0;
+  d.dport = 0;
+  d.hasPorts = false;
+  d.tcpFlags = 0;
+  d.tcpSeq = 0;
+  d.tcpAck = 0;
+  d.tcpLen = 0;
+  d.icmpType = -1;
+  d.icmpCode = -1;
+  d.icmpId = -1;
+  d.icmpDetail = 0;
+  d.dnsId = -1;
+  d.fragment = 0;
+  d.ipId = 0;
+  d.partial = false;
+}
+
+function decodeArp(b: Uint8Array, o: number, end: number, d: Decoded): DecodeResult {
+  // Ethernet/IPv4 ARP only: hardware length 6, protocol length 4
+  if (end < o + 28) return "truncated";
+  if (b[o + 4] !== 6 || b[o + 5] !== 4 || ((b[o + 2] << 8) | b[o + 3]) !== ETH_IPV4) return "non-ip";
+  reset(d);
+  d.ipVersion = 4;
+  d.proto = PROTO_ARP;
+  d.tos = 0;
+  d.ttl = 0;
+  d.icmpType = (b[o + 6] << 8) | b[o + 7];
+  d.src = o + 14;
+  d.dst = o + 24;
+  return "ok";
+}
+
+function decodeIpv4(b: Uint8Array, o: number, end: number, d: Decoded): DecodeResult {
+  if (end < o + 20) return "truncated";
   if (b[o] >> 4 !== 4) return "bad-ip";
   const ihl = (b[o] & 15) * 4;
   if (ihl < 20) return "bad-ip";
+  reset(d);
   d.ipVersion = 4;
   d.tos = b[o + 1];
   d.ttl = b[o + 8];
   d.proto = b[o + 9];
-  d.src = ipv4(b, o + 12);
-  d.dst = ipv4(b, o + 16);
+  d.src = o + 12;
+  d.dst = o + 16;
+  const more = b[o + 6] & 0x20;
   const fragOffset = ((b[o + 6] & 0x1f) << 8) | b[o + 7];
-  if (fragOffset !== 0) return "fragment";
-  if (b.length < o + ihl) return "truncated";
-  return transport(b, o + ihl, d);
+  if (fragOffset !== 0 || more) {
+    d.ipId = (b[o + 4] << 8) | b[o + 5];
+    if (fragOffset !== 0) {
+      d.fragment = 2;
+      return "ok";
+    }
+    d.fragment = 1;
+  }
+  if (end < o + ihl) return "truncated";
+  // TCP payload from the IP length (0 there: segmentation offload on the capturing host; the capture)
+  const total = (b[o + 2] << 8) | b[o + 3];
+  return transport(b, o + ihl, end, total >= ihl ? o + total : end, d);
 }
 
-function decodeIpv6(b: Uint8Array, o: number, d: Decoded): DecodeResult {
-  if (b.length < o + 40) return "truncated";
+function decodeIpv6(b: Uint8Array, o: number, end: number, d: Decoded): DecodeResult {
+  if (end < o + 40) return "truncated";
   if (b[o] >> 4 !== 6) return "bad-ip";
+  reset(d);
   d.ipVersion = 6;
   d.tos = ((b[o] & 15) << 4) | (b[o + 1] >> 4);
   d.ttl = b[o + 7];
-  d.src = ipv6(b, o + 8);
-  d.dst = ipv6(b, o + 24);
+  d.src = o + 8;
+  d.dst = o + 24;
   let next = b[o + 6];
+  const payload = (b[o + 4] << 8) | b[o + 5];
+  const ipEnd = payload > 0 ? o + 40 + payload : end;
   o += 40;
   // extension headers: hop-by-hop 0, routing 43, fragment 44, destination options 60, mobility 135,
-  // HIP 139, shim6 140, AH 51 (length in 4-byte units)
+  // HIP 139, shim6 140, AH 51 (length in 4-byte units). Each one moves on by 8 bytes or more, so a
+  // chain of any length ends at the end of the captured bytes.
   for (;;) {
     if (next === 0 || next === 43 || next === 60 || next === 135 || next === 139 || next === 140) {
-      if (b.length < o + 8) return "truncated";
-      const n = b[o];
+      if (end < o + 8) return "truncated";
+      next = b[o];
       o += 8 + b[o + 1] * 8;
-      next = n;
     } else if (next === 44) {
-      if (b.length < o + 8) return "truncated";
+      if (end < o + 8) return "truncated";
       const n = b[o];
       const fragOffset = ((b[o + 2] << 8) | b[o + 3]) >> 3;
-      if (fragOffset !== 0) {
-        d.proto = n;
-        return "fragment";
-      }
+      d.ipId = ((b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7]) >>> 0;
+      d.fragment = fragOffset !== 0 ? 2 : 1;
       o += 8;
       next = n;
+      if (d.fragment === 2) {
+        d.proto = next;
+        return "ok";
+      }
     } else if (next === 51) {
-      if (b.length < o + 8) return "truncated";
-      const n = b[o];
+      if (end < o + 8) return "truncated";
+      next = b[o];
       o += (b[o + 1] + 2) * 4;
-      next = n;
     } else break;
   }
   d.proto = next;
-  return transport(b, o, d);
+  return transport(b, o, end, ipEnd, d);
 }
 
-function transport(b: Uint8Array, o: number, d: Decoded): DecodeResult {
-  d.sport = 0;
-  d.dport = 0;
-  d.tcpFlags = 0;
-  d.icmpId = -1;
+/** ICMPv4 types that come in request/reply pairs with an identifier (echo, timestamp, info, mask). */
+function icmpPair(type: number): boolean {
+  return type === 8 || type === 0 || (type >= 13 && type <= 18);
+}
+
+/** The transport header at `o`; the captured bytes end at `end`, the IP packet at `ipEnd`. */
+function transport(b: Uint8Array, o: number, end: number, ipEnd: number, d: Decoded): DecodeResult {
   switch (d.proto) {
     case 6:
-      if (b.length < o + 14) return "truncated";
+    case 17: {
+      if (end < o + 4) {
+        if (d.fragment === 0) return "truncated";
+        // a first fragment cut before its ports still belongs to the flow its later fragments join
+        d.partial = true;
+        return "ok";
+      }
       d.sport = (b[o] << 8) | b[o + 1];
       d.dport = (b[o + 2] << 8) | b[o + 3];
-      d.tcpFlags = b[o + 13];
+      d.hasPorts = true;
+      if (d.proto === 6) {
+        if (end < o + 14) d.partial = true;
+        else {
+          d.tcpFlags = b[o + 13];
+          d.tcpSeq = ((b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7]) >>> 0;
+          d.tcpAck = ((b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11]) >>> 0;
+          d.tcpLen = Math.max(0, ipEnd - o - (b[o + 12] >> 4) * 4);
+        }
+      } else if ((d.sport === 53 || d.dport === 53) && end >= o + 10) d.dnsId = (b[o + 8] << 8) | b[o + 9];
       return "ok";
-    case 17:
-      if (b.length < o + 4) return "truncated";
-      d.sport = (b[o] << 8) | b[o + 1];
-      d.dport = (b[o + 2] << 8) | b[o + 3];
-      return "ok";
+    }
     case 1:
     case 58: {
-      if (b.length < o + 2) return "truncated";
-      d.sport = b[o];
-      d.dport = b[o + 1];
-      const echo = d.proto === 1 ? d.sport === 8 || d.sport === 0 : d.sport === 128 || d.sport === 129;
-      if (echo) {
-        if (b.length < o + 6) return "truncated";
-        d.icmpId = (b[o + 4] << 8) | b[o + 5];
-      }
+      if (end < o + 2) return "truncated";
+      const type = b[o];
+      d.icmpType = type;
+      d.icmpCode = b[o + 1];
+      if (d.proto === 1 ? icmpPair(type) : type === 128 || type === 129) {
+        if (end < o + 6) d.partial = true;
+        else d.icmpId = (b[o + 4] << 8) | b[o + 5];
+      } else if (d.proto === 1) d.icmpDetail = icmpErrorDetail(b, o, end, type, d.icmpCode);
       return "ok";
     }
     default:
       return "ok";
   }
+}
+
+/** See Decoded.icmpDetail; `o` is the ICMP header, the quoted IP header starts 8 bytes later. */
+function icmpErrorDetail(b: Uint8Array, o: number, end: number, type: number, code: number): number {
+  const q = o + 8;
+  if (type === 5 || (type === 3 && (code === 0 || code === 1))) {
+    if (end < q + 20) return 0;
+    return ((b[q + 16] << 24) | (b[q + 17] << 16) | (b[q + 18] << 8) | b[q + 19]) >>> 0;
+  }
+  if (type !== 3) return 0;
+  if (code === 2) return end < q + 10 ? 0 : b[q + 9];
+  if (code !== 3 || end < q + 1) return 0;
+  const ihl = (b[q] & 15) * 4;
+  if (ihl < 20 || end < q + ihl + 4) return 0;
+  return (b[q + ihl + 2] << 8) | b[q + ihl + 3];
 }

@@ -1,84 +1,119 @@
 /**
- * Bidirectional flow assembly from decoded packets, with Argus-like fields.
+ * Bidirectional flow assembly from decoded packets, as Argus 3 does it (docs/capture-vs-argus.md has
+ * the measured comparison).
  *
- * - Key: protocol, addresses and ports (ICMP echo: addresses and identifier, so requests and replies
- *   meet; other ICMP: addresses, type and code). A packet matching a flow's reverse key belongs to it;
- *   the first packet's sender is the flow's source.
- * - Ports: TCP/UDP ports; ICMP and ICMPv6: source port the type (Argus prints 0x0008 for an echo
- *   request), destination port the echo identifier, or the code for other messages.
- * - Dir: "<->" once the destination sent a packet, else "->".
- * - State: TCP the flags seen from each side, in Argus's letter order F S R P A U E C (FIN, SYN, RST,
- *   PSH, ACK, URG, ECE, CWR), source and destination joined by "_": "S_" (SYN, no answer), "S_RA"
- *   (refused), "FSPA_FSPA" (a full conversation). UDP and other protocols: "CON" when both sides sent,
- *   "INT" when only the source did. ICMP: "ECO" echo without reply, "ECR" echo with reply, "URP"/"URH"/
- *   "URN"/"URF"/"URFIL"/"UR" destination unreachable (port, host, net, fragmentation needed,
- *   administratively filtered, other), "TXD" time exceeded, "RED" redirect, "SRC" source quench, else
- *   the type number.
- * - Bytes and packet sizes are lengths on the wire (link header included), as Argus counts them.
- * - extra: DstBytes, sTtl, dTtl; per direction the inter-packet time in milliseconds (SIntPkt mean,
- *   SIntPktMin, SIntPktMax, and D* for the destination; only with two packets or more from that side)
- *   and packet sizes sMinPktSz, sMaxPktSz, dMinPktSz, dMaxPktSz (destination only when it sent).
- * - Timeouts: a flow idle for longer than `idleTimeout` seconds ends, and the next packet starts a new
- *   flow (with that packet's sender as source); a flow older than `activeTimeout` seconds is cut and
- *   continued as a new flow in the same orientation (Argus would report status records instead).
- * - Order: flows come out in start-time order: ended flows wait until no open flow started earlier.
+ * - Key: protocol, addresses and ports, in a canonical order so both directions find the same flow
+ *   with one lookup; DNS over UDP (port 53) also the transaction id, so each query and its answer are a
+ *   flow of their own even when queries share a source port. ICMPv4 request/reply pairs (echo, timestamp, info, mask): addresses and
+ *   identifier; ICMPv4 errors: addresses, type, code and what the error refers to (Decoded.icmpDetail);
+ *   other ICMPv4: type and code; ICMPv6: type (replies folded onto their request: 129 -> 128, ...) and
+ *   code; ARP: the two IPv4 addresses; other protocols: addresses.
+ * - Source: the sender of the first packet, except for answers: a TCP SYN+ACK, an ICMPv4 echo,
+ *   timestamp, info or mask reply and an ARP reply make their receiver the source.
+ * - A new TCP connection on the same ports (a SYN after a FIN or RST) starts a new flow; see
+ *   tcp-state.ts for the exact rules (Argus's state machine).
+ * - Records: a flow is reported in records of at most `activeTimeout` seconds: a packet that long or
+ *   longer after the record's first packet starts the next record of the same flow. A flow without a
+ *   packet for longer than `idleTimeout` ends.
+ * - Argus's model instead (`statusInterval`, as argus -S): records of at most `statusInterval`
+ *   seconds however idle; a flow is forgotten (its next packet starts a new flow) 60 s (TCP) or 30 s
+ *   (others) after its record ended.
+ * - Per record: packets, bytes (lengths on the wire, link header included, as Argus counts), TCP flags
+ *   and inter-packet times and sizes per direction. Per flow: type of service and TTL of each side's
+ *   first packet (null while a side has not sent).
+ * - Dir (Argus's): TCP "->" when the flow began with a SYN or SYN+ACK (only ECE/CWR besides), else "<?>" (both sides sent in the
+ *   record), "?>" (source only), "<?" (destination only); ARP "who"; others "<->", "->", "<-".
+ * - State: TCP the flags each side sent in the record, Argus letters F S R P A U E C joined by "_"
+ *   ("S_RA", "FSPA_FSPA"); UDP and other IP protocols CON (both sides), INT (the source only, first
+ *   record), REQ (the source only, a later record), RSP (the destination only); ARP CON, INT, RSP;
+ *   ICMP Argus's name of the first packet's type and code (ECO, ECR, URP, URH, TXD, RED, ...).
+ * - Ports: TCP/UDP ports; ICMPv4 source port code << 8 | type (Argus prints 0x0303 for port
+ *   unreachable), destination port the identifier of requests/replies, the refused port (port
+ *   unreachable), protocol (protocol unreachable) or high 16 bits of the quoted destination address
+ *   (net/host unreachable, redirect), else 0; ICMPv6 source port the type, destination port the code;
+ *   ARP and other protocols none.
+ * - extra: DstBytes, sTtl, dTtl, per direction the inter-packet time in milliseconds (SIntPkt mean,
+ *   SIntPktMin, SIntPktMax, D* for the destination; with two packets or more from that side) and
+ *   packet sizes sMinPktSz, sMaxPktSz, dMinPktSz, dMaxPktSz.
+ * - Order: records come out in start-time order: ended records wait until no open record started
+ *   earlier.
+ *
+ * Storage is typed arrays (one row of numbers per flow, an open-addressing hash table of flow rows
+ * keyed by a numeric hash of the key words), so a packet costs no allocation.
  */
 import type { Flow } from "../flows/record.ts";
-import type { Decoded } from "./decode.ts";
+import { type Decoded, ipv6, PROTO_ARP } from "./decode.ts";
+import type { PacketRecord } from "./packets.ts";
+import { FIN_WAIT_2, TcpStates } from "./tcp-state.ts";
 
 export interface FlowTableOptions {
   /** Seconds without a packet after which a flow ends (default 60). */
   idleTimeout?: number;
-  /** Seconds after which a long flow is cut (default 3600). */
+  /** Seconds after which a flow's record is cut and continued in a new one (default 3600). */
   activeTimeout?: number;
+  /**
+   * Argus's record model, as `argus -S statusInterval` (idleTimeout and activeTimeout are then not
+   * used): records of at most this many seconds; a flow is forgotten ARGUS_TCP_TIMEOUT (TCP) or
+   * ARGUS_IP_TIMEOUT (other protocols) seconds after its record ended, unless a packet comes first.
+   */
+  statusInterval?: number;
 }
 
-interface Side {
-  pkts: number;
-  bytes: number;
-  flags: number;
-  tos: number;
-  ttl: number;
-  last: number;
-  gapSum: number;
-  gapMin: number;
-  gapMax: number;
-  minSz: number;
-  maxSz: number;
-}
+/** Argus 3's idle timeouts (measured: argus -S 5 and -S 60 on generated captures). */
+export const ARGUS_TCP_TIMEOUT = 60;
+export const ARGUS_IP_TIMEOUT = 30;
 
-interface OpenFlow {
-  key: string;
-  reverse: string;
-  proto: number;
-  src: string;
-  dst: string;
-  sport: number;
-  dport: number;
-  /** ICMP type and code of the first packet; -1 for other protocols. */
-  icmpType: number;
-  icmpCode: number;
-  start: number;
-  last: number;
-  s: Side;
-  d: Side;
-}
+// ---- key words ----
+const KW = 11;
+const K_META = 0;
+const K_LO = 1;
+const K_HI = 5;
+const K_PORTS = 9;
+const K_DETAIL = 10;
 
-function side(): Side {
-  return {
-    pkts: 0,
-    bytes: 0,
-    flags: 0,
-    tos: 0,
-    ttl: 0,
-    last: 0,
-    gapSum: 0,
-    gapMin: 0,
-    gapMax: 0,
-    minSz: 0,
-    maxSz: 0,
-  };
-}
+// ---- per-flow row (Float64Array, stride ROW) ----
+const F_PROTO = 0;
+const F_IPV = 1;
+/** Bits: SRC_IS_LO, SYN_START, REC_OPEN, LATER_RECORD. */
+const F_BITS = 2;
+const F_SPORT = 3;
+const F_DPORT = 4;
+/** ICMP: type | code << 8 of the first packet (after ICMPv6 folding); -1 otherwise. */
+const F_ICMP = 5;
+const F_STOS = 6;
+const F_DTOS = 7;
+const F_STTL = 8;
+const F_DTTL = 9;
+const F_LAST = 10;
+const F_REC_START = 11;
+const F_REC_LAST = 12;
+const F_HASH = 13;
+/** When the flow was put in the activity list (its last packet then). */
+const F_LISTED = 14;
+const F_S = 15;
+const F_D = 24;
+const ROW = 33;
+// per side, at F_S or F_D
+const S_PKTS = 0;
+const S_BYTES = 1;
+const S_FLAGS = 2;
+const S_LAST = 3;
+const S_GAP_SUM = 4;
+const S_GAP_MIN = 5;
+const S_GAP_MAX = 6;
+const S_MIN_SZ = 7;
+const S_MAX_SZ = 8;
+
+const SRC_IS_LO = 1;
+const SYN_START = 2;
+const REC_OPEN = 8;
+const LATER_RECORD = 16;
+
+// ---- list links (Int32Array, stride 4): activity list by last packet, record list by record start ----
+const L_ACT_PREV = 0;
+const L_ACT_NEXT = 1;
+const L_REC_PREV = 2;
+const L_REC_NEXT = 3;
 
 const PROTO_NAMES: Record<number, string> = {
   1: "icmp",
@@ -93,6 +128,7 @@ const PROTO_NAMES: Record<number, string> = {
   89: "ospf",
   103: "pim",
   132: "sctp",
+  [PROTO_ARP]: "arp",
 };
 
 const FLAG_LETTERS = "FSRPAUEC";
@@ -104,277 +140,769 @@ export function tcpFlagLetters(flags: number): string {
   return s;
 }
 
-function icmpState(f: OpenFlow): string {
-  const v6 = f.proto === 58;
-  const t = f.icmpType;
-  const c = f.icmpCode;
-  const reply = f.d.pkts > 0;
-  if (v6 ? t === 128 || t === 129 : t === 8 || t === 0) return reply || t === (v6 ? 129 : 0) ? "ECR" : "ECO";
-  if (!v6 && t === 3) {
-    if (c === 3) return "URP";
-    if (c === 1) return "URH";
-    if (c === 0) return "URN";
-    if (c === 4) return "URF";
-    if (c === 13) return "URFIL";
-    return "UR";
+const UNREACHABLE = [
+  "URN",
+  "URH",
+  "URO",
+  "URP",
+  "URF",
+  "URS",
+  "URNU",
+  "URHU",
+  "URISO",
+  "URNPRO",
+  "URHPRO",
+  "URNTOS",
+  "URHTOS",
+  "URFIL",
+  "URPRE",
+  "URCUT",
+];
+const ICMP4_NAMES: Record<number, string> = {
+  0: "ECR",
+  4: "SRC",
+  5: "RED",
+  8: "ECO",
+  9: "RTA",
+  10: "RTS",
+  11: "TXD",
+  12: "PAR",
+  13: "TST",
+  14: "TSR",
+  15: "IRQ",
+  16: "IRR",
+  17: "MAS",
+  18: "MSR",
+  19: "SEC",
+  30: "TRC",
+  40: "PHO",
+};
+const UNREACHABLE6 = ["URNR", "URAD", "URBS", "URAR", "URP", "URSF", "URRR", "URES"];
+const ICMP6_NAMES: Record<number, string> = {
+  2: "PTB",
+  128: "ECO",
+  130: "MRQ",
+  133: "NRS",
+  135: "NNS",
+  137: "RED",
+  143: "MHR",
+};
+
+/** Argus's state name of an ICMP message. */
+export function icmpStateName(v6: boolean, type: number, code: number): string {
+  if (v6) {
+    if (type === 1) return UNREACHABLE6[code] ?? "UNK";
+    if (type === 3) return code === 0 ? "TXT" : code === 1 ? "TXR" : "UNK";
+    if (type === 4) return code === 0 ? "PPH" : code === 1 ? "PPNH" : code === 2 ? "PPO" : "UNK";
+    return ICMP6_NAMES[type] ?? "UNK";
   }
-  if (v6 && t === 1) return c === 4 ? "URP" : c === 3 ? "URH" : "UR";
-  if (v6 ? t === 3 : t === 11) return "TXD";
-  if (v6 ? t === 137 : t === 5) return "RED";
-  if (!v6 && t === 4) return "SRC";
-  return String(t);
+  if (type === 3) return UNREACHABLE[code] ?? "UR";
+  return ICMP4_NAMES[type] ?? String(type);
 }
 
-function keyOf(d: Decoded, reverse: boolean): string {
-  const [a, b, ap, bp] = reverse ? [d.dst, d.src, d.dport, d.sport] : [d.src, d.dst, d.sport, d.dport];
-  switch (d.proto) {
-    case 6:
-    case 17:
-      return `${d.proto}|${a}|${ap}|${b}|${bp}`;
-    case 1:
-    case 58:
-      return d.icmpId >= 0
-        ? `${d.proto}|${a}|${b}|e${d.icmpId}`
-        : `${d.proto}|${a}|${b}|${d.sport}/${d.dport}`;
-    default:
-      return `${d.proto}|${a}|${b}`;
-  }
+/** ICMPv6 replies and reports folded onto the message that asked for them, as Argus keys them. */
+function foldIcmp6(type: number): number {
+  if (type === 129) return 128;
+  if (type === 131 || type === 132) return 130;
+  if (type === 134) return 133;
+  if (type === 136) return 135;
+  return type;
 }
 
-/** A min-heap of flows by start time. */
-class StartHeap {
-  private readonly a: Flow[] = [];
-  get size(): number {
-    return this.a.length;
-  }
-  peek(): Flow | undefined {
-    return this.a[0];
-  }
-  push(f: Flow): void {
-    const a = this.a;
-    a.push(f);
-    let i = a.length - 1;
+/** TCP flags that tell a connection's opening: FIN, SYN, RST, PSH, ACK, URG (not ECE, CWR). */
+const CONNECTION_FLAGS = 0x3f;
+
+/** A SYN or SYN+ACK and nothing else of CONNECTION_FLAGS: the first or second packet of a connection. */
+function opensConnection(flags: number): boolean {
+  const f = flags & CONNECTION_FLAGS;
+  return f === 2 || f === 0x12;
+}
+
+/** ICMPv4 types that answer a request (their receiver is the flow's source). */
+function icmp4Reply(type: number): boolean {
+  return type === 0 || type === 14 || type === 16 || type === 18;
+}
+
+function icmp4Pair(type: number): boolean {
+  return type === 8 || type === 0 || (type >= 13 && type <= 18);
+}
+
+/**
+ * Ended records waiting for their turn (start order), as copies of their rows and keys: objects that
+ * waited long would be copied by every young-generation collection; these become Flow objects only
+ * when they are handed out.
+ */
+class EndedRecords {
+  rows = new Float64Array(256 * ROW);
+  keys = new Uint32Array(256 * KW);
+  /** Min-heap of slots by record start. */
+  private heap = new Int32Array(256);
+  private free: number[] = [];
+  private used = 0;
+  size = 0;
+
+  /** Copies row r of `rows` (key at k of `keys`) in. */
+  push(rows: Float64Array, r: number, keys: Uint32Array, k: number): void {
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      if (this.used * ROW >= this.rows.length) this.grow();
+      slot = this.used++;
+    }
+    this.rows.set(rows.subarray(r, r + ROW), slot * ROW);
+    this.keys.set(keys.subarray(k, k + KW), slot * KW);
+    const a = this.rows;
+    const start = a[slot * ROW + F_REC_START];
+    const h = this.heap;
+    let i = this.size++;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (a[p].start <= f.start) break;
-      a[i] = a[p];
+      if (a[h[p] * ROW + F_REC_START] <= start) break;
+      h[i] = h[p];
       i = p;
     }
-    a[i] = f;
+    h[i] = slot;
   }
-  pop(): Flow | undefined {
-    const a = this.a;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length === 0 || last === undefined) return top;
+
+  /** Start of the earliest record (Infinity when empty). */
+  firstStart(): number {
+    return this.size ? this.rows[this.heap[0] * ROW + F_REC_START] : Number.POSITIVE_INFINITY;
+  }
+
+  /** Takes the earliest record out: its slot, valid until the next push. */
+  pop(): number {
+    const h = this.heap;
+    const a = this.rows;
+    const top = h[0];
+    const last = h[--this.size];
+    const start = a[last * ROW + F_REC_START];
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
-      if (l >= a.length) break;
+      if (l >= this.size) break;
       const r = l + 1;
-      const c = r < a.length && a[r].start < a[l].start ? r : l;
-      if (a[c].start >= last.start) break;
-      a[i] = a[c];
+      const c = r < this.size && a[h[r] * ROW + F_REC_START] < a[h[l] * ROW + F_REC_START] ? r : l;
+      if (a[h[c] * ROW + F_REC_START] >= start) break;
+      h[i] = h[c];
       i = c;
     }
-    a[i] = last;
+    h[i] = last;
+    this.free.push(top);
     return top;
+  }
+
+  private grow(): void {
+    const n = this.heap.length * 2;
+    const rows = new Float64Array(n * ROW);
+    rows.set(this.rows);
+    this.rows = rows;
+    const keys = new Uint32Array(n * KW);
+    keys.set(this.keys);
+    this.keys = keys;
+    const heap = new Int32Array(n);
+    heap.set(this.heap);
+    this.heap = heap;
   }
 }
 
+/** Fragments seen recently: first fragments' ports by (addresses, protocol, IP id). */
+interface FragmentPorts {
+  sport: number;
+  dport: number;
+  ts: number;
+}
+
 export class FlowTable {
-  private readonly open = new Map<string, OpenFlow>();
-  private readonly ended = new StartHeap();
+  /** Argus's record model (statusInterval given). */
+  private readonly argus: boolean;
+  /** Seconds without a packet after which a flow is forgotten (Argus model: at the latest). */
   private readonly idle: number;
-  private readonly active: number;
-  private readonly sweepEvery: number;
-  private nextSweep = Number.NEGATIVE_INFINITY;
+  /** Longest record. */
+  private readonly interval: number;
+  // flow rows
+  private cap = 0;
+  private rows = new Float64Array(0);
+  private keys = new Uint32Array(0);
+  private links = new Int32Array(0);
+  private free: number[] = [];
+  /** Rows in the hash table (the others are free). */
+  private inTable = new Uint8Array(0);
+  /** Rows below this were used at some time. */
+  private used = 0;
+  // hash table of row numbers
+  private slots = new Int32Array(0);
+  private mask = 0;
+  private live = 0;
+  // lists: heads and tails
+  private actHead = -1;
+  private actTail = -1;
+  private recHead = -1;
+  private recTail = -1;
+  private readonly ended = new EndedRecords();
+  private readonly fragments = new Map<string, FragmentPorts>();
+  private readonly tcp = new TcpStates();
   private now = Number.NEGATIVE_INFINITY;
-  /** Flows handed to the consumer. */
+  /** Scratch key of the current packet. */
+  private readonly key = new Uint32Array(KW);
+  private readonly addr16 = new Uint8Array(16);
+  /** The current packet's two endpoints are the same (its direction cannot be told). */
+  private sameEnds = false;
+  /** Records handed to the consumer. */
   flows = 0;
 
   constructor(
     private readonly onFlow: (f: Flow) => void,
     opts: FlowTableOptions = {},
   ) {
-    this.idle = opts.idleTimeout ?? 60;
-    this.active = opts.activeTimeout ?? 3600;
-    this.sweepEvery = Math.max(0.001, Math.min(this.idle, this.active) / 10);
+    this.argus = opts.statusInterval !== undefined;
+    this.interval = opts.statusInterval ?? opts.activeTimeout ?? 3600;
+    this.idle = this.argus ? this.interval + ARGUS_TCP_TIMEOUT : (opts.idleTimeout ?? 60);
+    this.grow(1024);
   }
 
   /** Number of flows still open. */
   get openFlows(): number {
-    return this.open.size;
+    return this.live;
   }
 
-  /** Adds one decoded packet of `wireLen` bytes seen at `ts`. */
-  add(ts: number, d: Decoded, wireLen: number): void {
-    if (ts > this.now) this.now = ts;
-    if (this.now >= this.nextSweep) {
-      this.sweep();
-      this.nextSweep = this.now + this.sweepEvery;
+  /** Adds one packet, decoded into `d` (whose offsets point into p.buf). */
+  add(p: PacketRecord, d: Decoded): void {
+    // fields read here, not passed: a double argument to a call that is not inlined costs an allocation
+    const ts = p.ts;
+    const b = p.buf;
+    const wireLen = p.origLen;
+    if (ts > this.now) {
+      this.now = ts;
+      this.expire();
     }
-    const key = keyOf(d, false);
-    let f = this.open.get(key);
-    let fromSrc = true;
-    if (!f) {
-      const rev = keyOf(d, true);
-      f = this.open.get(rev);
-      fromSrc = false;
-      if (f && rev === key) fromSrc = d.src === f.src && d.sport === f.sport;
+    if (d.fragment !== 0) this.fragmentPorts(ts, b, d);
+    const senderIsLo = this.makeKey(b, d);
+    const hash = hashKey(this.key, d.ipVersion === 6);
+    let f = this.find(hash);
+    if (f >= 0) {
+      const rows = this.rows;
+      const r = f * ROW;
+      if (this.argus ? this.forgotten(f, ts) : ts - rows[r + F_LAST] > this.idle) {
+        this.endFlow(f);
+        f = -1;
+      } else if (d.proto === 6) {
+        const fromSrc = ((rows[r + F_BITS] & SRC_IS_LO) !== 0) === senderIsLo || this.sameEnds;
+        // a new connection reusing the ports of one that closed (Argus lets a SYN after an acknowledged
+        // FIN join the old record; botscope's own model starts a new flow there too)
+        const reopened =
+          this.tcp.packet(f, fromSrc ? 0 : 1, d) ||
+          (!this.argus && d.tcpFlags === 2 && this.tcp.state(f) === FIN_WAIT_2);
+        if (reopened) {
+          this.endFlow(f);
+          f = -1;
+        }
+      }
     }
-    if (f && ts - f.last > this.idle) {
-      this.close(f);
-      f = undefined;
-      fromSrc = true;
-    } else if (f && ts - f.start >= this.active) {
-      this.close(f);
-      f = this.start(f.key, f.reverse, f.proto, f.src, f.dst, f.sport, f.dport, ts, f.icmpType, f.icmpCode);
+    if (f < 0) f = this.newFlow(hash, senderIsLo, d, ts);
+    // after newFlow: it may have grown the arrays
+    const rows = this.rows;
+    const r = f * ROW;
+    let bits = rows[r + F_BITS];
+    const fromSrc = ((bits & SRC_IS_LO) !== 0) === senderIsLo || this.sameEnds;
+    if (bits & REC_OPEN) {
+      if (ts - rows[r + F_REC_START] >= this.interval) {
+        this.closeRecord(f);
+        bits = rows[r + F_BITS];
+        this.openRecord(f, ts);
+      }
+    } else this.openRecord(f, ts);
+    if (fromSrc) {
+      if (rows[r + F_STOS] < 0) {
+        rows[r + F_STOS] = d.tos;
+        rows[r + F_STTL] = d.ttl;
+      }
+    } else if (rows[r + F_DTOS] < 0) {
+      rows[r + F_DTOS] = d.tos;
+      rows[r + F_DTTL] = d.ttl;
     }
-    if (!f) {
-      fromSrc = true;
-      const t = d.proto === 1 || d.proto === 58 ? d.sport : -1;
-      const c = d.proto === 1 || d.proto === 58 ? d.dport : -1;
-      const dport = t >= 0 ? (d.icmpId >= 0 ? d.icmpId : d.dport) : d.dport;
-      const sport = d.proto === 6 || d.proto === 17 || t >= 0 ? d.sport : 0;
-      f = this.start(
-        key,
-        keyOf(d, true),
-        d.proto,
-        d.src,
-        d.dst,
-        sport,
-        d.proto === 6 || d.proto === 17 || t >= 0 ? dport : 0,
-        ts,
-        t,
-        c,
-      );
-    }
-    const s = fromSrc ? f.s : f.d;
-    if (s.pkts === 0) {
-      s.tos = d.tos;
-      s.ttl = d.ttl;
-      s.minSz = wireLen;
-      s.maxSz = wireLen;
+    const s = r + (fromSrc ? F_S : F_D);
+    const n = rows[s + S_PKTS];
+    if (n === 0) {
+      rows[s + S_MIN_SZ] = wireLen;
+      rows[s + S_MAX_SZ] = wireLen;
     } else {
-      const gap = Math.max(0, ts - s.last);
-      s.gapSum += gap;
-      if (s.pkts === 1 || gap < s.gapMin) s.gapMin = gap;
-      if (gap > s.gapMax) s.gapMax = gap;
-      if (wireLen < s.minSz) s.minSz = wireLen;
-      if (wireLen > s.maxSz) s.maxSz = wireLen;
+      const gap = ts > rows[s + S_LAST] ? ts - rows[s + S_LAST] : 0;
+      rows[s + S_GAP_SUM] += gap;
+      if (n === 1 || gap < rows[s + S_GAP_MIN]) rows[s + S_GAP_MIN] = gap;
+      if (gap > rows[s + S_GAP_MAX]) rows[s + S_GAP_MAX] = gap;
+      if (wireLen < rows[s + S_MIN_SZ]) rows[s + S_MIN_SZ] = wireLen;
+      if (wireLen > rows[s + S_MAX_SZ]) rows[s + S_MAX_SZ] = wireLen;
     }
-    s.pkts++;
-    s.bytes += wireLen;
-    s.flags |= d.tcpFlags;
-    s.last = ts;
-    if (ts > f.last) f.last = ts;
+    rows[s + S_PKTS] = n + 1;
+    rows[s + S_BYTES] += wireLen;
+    rows[s + S_FLAGS] |= d.tcpFlags;
+    rows[s + S_LAST] = ts;
+    if (ts > rows[r + F_REC_LAST]) rows[r + F_REC_LAST] = ts;
+    if (ts > rows[r + F_LAST]) rows[r + F_LAST] = ts;
   }
 
-  /** Ends every flow and hands out all that are left, in start-time order. */
+  /** Ends every flow and hands out all records that are left, in start-time order. */
   finish(): void {
-    for (const f of this.open.values()) this.ended.push(this.toFlow(f));
-    this.open.clear();
+    while (this.actHead >= 0) this.endFlow(this.actHead);
     while (this.ended.size) this.emit();
+    this.fragments.clear();
   }
 
-  private start(
-    key: string,
-    reverse: string,
-    proto: number,
-    src: string,
-    dst: string,
-    sport: number,
-    dport: number,
-    ts: number,
-    icmpType: number,
-    icmpCode: number,
-  ): OpenFlow {
-    const f: OpenFlow = {
-      key,
-      reverse,
-      proto,
-      src,
-      dst,
-      sport,
-      dport,
-      icmpType,
-      icmpCode,
-      start: ts,
-      last: ts,
-      s: side(),
-      d: side(),
-    };
-    this.open.set(key, f);
+  /**
+   * Argus model: whether flow f was forgotten before `ts`: its record ended, then a timeout passed
+   * (Argus compares whole seconds here).
+   */
+  private forgotten(f: number, ts: number): boolean {
+    const r = f * ROW;
+    if (this.rows[r + F_BITS] & REC_OPEN) return false;
+    const timeout = this.rows[r + F_PROTO] === 6 ? ARGUS_TCP_TIMEOUT : ARGUS_IP_TIMEOUT;
+    return Math.floor(ts) - Math.floor(this.rows[r + F_REC_START]) > this.interval + timeout;
+  }
+
+  // ---- keys ----
+
+  /** Builds the packet's canonical key in this.key; returns whether the sender is the low endpoint. */
+  private makeKey(b: Uint8Array, d: Decoded): boolean {
+    const k = this.key;
+    const v6 = d.ipVersion === 6;
+    k[K_META] = d.proto | (d.ipVersion << 12);
+    const s0 = word(b, d.src);
+    const t0 = word(b, d.dst);
+    // compare the endpoints: addresses, then ports
+    let cmp = s0 < t0 ? -1 : s0 > t0 ? 1 : 0;
+    if (v6) {
+      for (let i = 4; cmp === 0 && i < 16; i += 4) {
+        const x = word(b, d.src + i);
+        const y = word(b, d.dst + i);
+        cmp = x < y ? -1 : x > y ? 1 : 0;
+      }
+    }
+    const ports = d.proto === 6 || d.proto === 17;
+    if (cmp === 0 && ports) cmp = d.sport < d.dport ? -1 : d.sport > d.dport ? 1 : 0;
+    const senderIsLo = cmp <= 0;
+    this.sameEnds = cmp === 0;
+    const lo = senderIsLo ? d.src : d.dst;
+    const hi = senderIsLo ? d.dst : d.src;
+    if (v6) {
+      for (let i = 0; i < 4; i++) {
+        k[K_LO + i] = word(b, lo + 4 * i);
+        k[K_HI + i] = word(b, hi + 4 * i);
+      }
+    } else {
+      k[K_LO] = senderIsLo ? s0 : t0;
+      k[K_HI] = senderIsLo ? t0 : s0;
+      k[K_LO + 1] = k[K_LO + 2] = k[K_LO + 3] = 0;
+      k[K_HI + 1] = k[K_HI + 2] = k[K_HI + 3] = 0;
+    }
+    let p = 0;
+    let detail = 0;
+    if (ports) {
+      p = senderIsLo ? ((d.sport << 16) | d.dport) >>> 0 : ((d.dport << 16) | d.sport) >>> 0;
+      if (d.dnsId >= 0) detail = 0x10000 | d.dnsId;
+    } else if (d.proto === 1 && d.icmpType >= 0) {
+      if (icmp4Pair(d.icmpType)) p = 0x10000 | Math.max(0, d.icmpId);
+      else {
+        p = d.icmpType | (d.icmpCode << 8);
+        detail = d.icmpDetail;
+      }
+    } else if (d.proto === 58 && d.icmpType >= 0) p = foldIcmp6(d.icmpType) | (d.icmpCode << 8);
+    k[K_PORTS] = p;
+    k[K_DETAIL] = detail;
+    return senderIsLo;
+  }
+
+  /** Non-first fragments take the ports of their first fragment when it was seen. */
+  private fragmentPorts(ts: number, b: Uint8Array, d: Decoded): void {
+    const len = d.ipVersion === 6 ? 16 : 4;
+    let id = `${d.proto}|${d.ipId}`;
+    for (let i = 0; i < len; i++) id += `,${b[d.src + i]}`;
+    for (let i = 0; i < len; i++) id += `.${b[d.dst + i]}`;
+    if (d.fragment === 1) {
+      if (d.hasPorts) {
+        if (this.fragments.size >= 65536) this.dropOldFragments(ts);
+        this.fragments.set(id, { sport: d.sport, dport: d.dport, ts });
+      }
+      return;
+    }
+    const first = this.fragments.get(id);
+    if (first) {
+      d.sport = first.sport;
+      d.dport = first.dport;
+    }
+  }
+
+  private dropOldFragments(ts: number): void {
+    for (const [k, v] of this.fragments) if (ts - v.ts > 30) this.fragments.delete(k);
+    if (this.fragments.size >= 65536) this.fragments.clear();
+  }
+
+  // ---- hash table ----
+
+  private find(hash: number): number {
+    const slots = this.slots;
+    const keys = this.keys;
+    const rows = this.rows;
+    const k = this.key;
+    const lo = k[K_LO];
+    const hi = k[K_HI];
+    const ports = k[K_PORTS];
+    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
+      const f = slots[i];
+      if (f < 0) return -1;
+      if (rows[f * ROW + F_HASH] !== hash) continue;
+      const o = f * KW;
+      if (keys[o + K_LO] !== lo || keys[o + K_HI] !== hi || keys[o + K_PORTS] !== ports) continue;
+      if (keys[o + K_META] !== k[K_META] || keys[o + K_DETAIL] !== k[K_DETAIL]) continue;
+      let j = 1;
+      while (j < 4 && keys[o + K_LO + j] === k[K_LO + j] && keys[o + K_HI + j] === k[K_HI + j]) j++;
+      if (j === 4) return f;
+    }
+  }
+
+  private insertSlot(f: number, hash: number): void {
+    const slots = this.slots;
+    let i = hash & this.mask;
+    while (slots[i] >= 0) i = (i + 1) & this.mask;
+    slots[i] = f;
+  }
+
+  /** Removes row f from the hash table, shifting later entries of its probe run back. */
+  private removeSlot(f: number): void {
+    const slots = this.slots;
+    const rows = this.rows;
+    const mask = this.mask;
+    let i = rows[f * ROW + F_HASH] & mask;
+    while (slots[i] !== f) i = (i + 1) & mask;
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const g = slots[j];
+      if (g < 0) break;
+      const home = rows[g * ROW + F_HASH] & mask;
+      // g may move to i when its home is not in the cyclic range (i, j]
+      const between = i <= j ? home > i && home <= j : home > i || home <= j;
+      if (!between) {
+        slots[i] = g;
+        i = j;
+      }
+    }
+    slots[i] = -1;
+  }
+
+  private grow(cap: number): void {
+    const rows = new Float64Array(cap * ROW);
+    rows.set(this.rows);
+    this.tcp.grow(cap);
+    const keys = new Uint32Array(cap * KW);
+    keys.set(this.keys);
+    const links = new Int32Array(cap * 4);
+    links.set(this.links);
+    for (let f = cap - 1; f >= this.cap; f--) this.free.push(f);
+    this.rows = rows;
+    this.keys = keys;
+    this.links = links;
+    this.cap = cap;
+    let size = 16;
+    while (size < cap * 2) size *= 2;
+    this.slots = new Int32Array(size).fill(-1);
+    this.mask = size - 1;
+    for (let f = 0; f < this.used; f++) if (this.inTable[f]) this.insertSlot(f, rows[f * ROW + F_HASH]);
+    const inTable = new Uint8Array(cap);
+    inTable.set(this.inTable);
+    this.inTable = inTable;
+  }
+
+  // ---- flows and records ----
+
+  private newFlow(hash: number, senderIsLo: boolean, d: Decoded, ts: number): number {
+    if (this.free.length === 0) this.grow(this.cap * 2);
+    const f = this.free.pop() as number;
+    if (f >= this.used) this.used = f + 1;
+    this.inTable[f] = 1;
+    this.live++;
+    this.keys.set(this.key, f * KW);
+    this.insertSlot(f, hash);
+    const rows = this.rows;
+    const r = f * ROW;
+    rows.fill(0, r, r + ROW);
+    rows[r + F_HASH] = hash;
+    rows[r + F_PROTO] = d.proto;
+    rows[r + F_IPV] = d.ipVersion;
+    // answers make their receiver the source
+    let answer = false;
+    if (d.proto === 6) answer = (d.tcpFlags & CONNECTION_FLAGS) === 0x12;
+    else if (d.proto === 1) answer = d.icmpType >= 0 && icmp4Reply(d.icmpType);
+    else if (d.proto === PROTO_ARP) answer = d.icmpType === 2;
+    const srcIsLo = senderIsLo !== answer;
+    let bits = srcIsLo ? SRC_IS_LO : 0;
+    if (d.proto === 6) {
+      if (opensConnection(d.tcpFlags)) bits |= SYN_START;
+      this.tcp.start(f, answer ? 1 : 0, d);
+    }
+    rows[r + F_BITS] = bits;
+    rows[r + F_STOS] = -1;
+    rows[r + F_DTOS] = -1;
+    rows[r + F_STTL] = -1;
+    rows[r + F_DTTL] = -1;
+    rows[r + F_LAST] = ts;
+    rows[r + F_ICMP] = -1;
+    // ports as Argus prints them, in the flow's orientation
+    if (d.proto === 6 || d.proto === 17) {
+      const fromSrc = !answer;
+      rows[r + F_SPORT] = fromSrc ? d.sport : d.dport;
+      rows[r + F_DPORT] = fromSrc ? d.dport : d.sport;
+    } else if (d.proto === 1 && d.icmpType >= 0) {
+      const t = d.icmpType;
+      const c = d.icmpCode;
+      rows[r + F_ICMP] = t | (c << 8);
+      rows[r + F_SPORT] = t | (c << 8);
+      let dport = 0;
+      if (icmp4Pair(t)) dport = Math.max(0, d.icmpId);
+      else if (t === 5 || (t === 3 && (c === 0 || c === 1))) dport = d.icmpDetail >>> 16;
+      else if (t === 3 && (c === 2 || c === 3)) dport = d.icmpDetail;
+      rows[r + F_DPORT] = dport;
+    } else if (d.proto === 58 && d.icmpType >= 0) {
+      const t = foldIcmp6(d.icmpType);
+      rows[r + F_ICMP] = t | (d.icmpCode << 8);
+      rows[r + F_SPORT] = t;
+      rows[r + F_DPORT] = d.icmpCode;
+    }
+    this.linkActivity(f, ts);
     return f;
   }
 
-  private close(f: OpenFlow): void {
-    this.open.delete(f.key);
-    this.ended.push(this.toFlow(f));
+  private openRecord(f: number, ts: number): void {
+    const rows = this.rows;
+    const r = f * ROW;
+    rows[r + F_BITS] |= REC_OPEN;
+    rows[r + F_REC_START] = ts;
+    rows[r + F_REC_LAST] = ts;
+    rows.fill(0, r + F_S, r + ROW);
+    this.linkRecord(f, ts);
+  }
+
+  /** Ends the open record of flow f (the flow stays, its next packet opens a later record). */
+  private closeRecord(f: number): void {
+    const rows = this.rows;
+    const r = f * ROW;
+    if (!(rows[r + F_BITS] & REC_OPEN)) return;
+    this.unlinkRecord(f);
+    const start = rows[r + F_REC_START];
+    const watermark = this.recHead >= 0 ? rows[this.recHead * ROW + F_REC_START] : Number.POSITIVE_INFINITY;
+    if (start <= watermark) {
+      // no open record started earlier: out now, after the waiting ones that started before it
+      while (this.ended.size && this.ended.firstStart() <= start) this.emit();
+      this.flows++;
+      this.onFlow(toFlow(rows, r, this.keys, f * KW, this.addr16));
+    } else this.ended.push(rows, r, this.keys, f * KW);
+    rows[r + F_BITS] = (rows[r + F_BITS] & ~REC_OPEN) | LATER_RECORD;
+  }
+
+  /** Ends flow f: its open record is reported, the row freed. */
+  private endFlow(f: number): void {
+    this.closeRecord(f);
+    this.unlinkActivity(f);
+    this.removeSlot(f);
+    this.inTable[f] = 0;
+    this.live--;
+    this.free.push(f);
+  }
+
+  /** Ends idle flows and full records; hands out ended records no open record precedes. */
+  private expire(): void {
+    const rows = this.rows;
+    const now = this.now;
+    // the activity list is ordered by the time a flow was (re)listed; a flow that had packets since
+    // is listed again instead of ending (no list work per packet)
+    while (this.actHead >= 0 && now - rows[this.actHead * ROW + F_LISTED] > this.idle) {
+      const f = this.actHead;
+      if (now - rows[f * ROW + F_LAST] > this.idle) this.endFlow(f);
+      else {
+        // listed again as of now (the tail: no walk); it ends at most one idle period late
+        this.unlinkActivity(f);
+        this.linkActivity(f, now);
+      }
+    }
+    while (this.recHead >= 0 && now - rows[this.recHead * ROW + F_REC_START] >= this.interval)
+      this.closeRecord(this.recHead);
+    if (this.ended.size === 0) return;
+    const watermark = this.recHead >= 0 ? rows[this.recHead * ROW + F_REC_START] : Number.POSITIVE_INFINITY;
+    while (this.ended.size && this.ended.firstStart() <= watermark) this.emit();
   }
 
   private emit(): void {
-    const f = this.ended.pop();
-    if (!f) return;
+    const slot = this.ended.pop();
+    const f = toFlow(this.ended.rows, slot * ROW, this.ended.keys, slot * KW, this.addr16);
     this.flows++;
     this.onFlow(f);
   }
 
-  /** Ends idle and over-long flows; hands out ended flows no open flow precedes. */
-  private sweep(): void {
-    let watermark = this.now;
-    for (const f of this.open.values()) {
-      if (this.now - f.last > this.idle || this.now - f.start >= this.active) this.close(f);
-      else if (f.start < watermark) watermark = f.start;
-    }
-    for (let top = this.ended.peek(); top && top.start <= watermark; top = this.ended.peek()) this.emit();
+  // ---- lists (doubly linked through this.links; kept sorted by inserting from the tail) ----
+
+  private linkActivity(f: number, ts: number): void {
+    const L = this.links;
+    const rows = this.rows;
+    rows[f * ROW + F_LISTED] = ts;
+    let after = this.actTail;
+    while (after >= 0 && rows[after * ROW + F_LISTED] > ts) after = L[after * 4 + L_ACT_PREV];
+    const next = after >= 0 ? L[after * 4 + L_ACT_NEXT] : this.actHead;
+    L[f * 4 + L_ACT_PREV] = after;
+    L[f * 4 + L_ACT_NEXT] = next;
+    if (after >= 0) L[after * 4 + L_ACT_NEXT] = f;
+    else this.actHead = f;
+    if (next >= 0) L[next * 4 + L_ACT_PREV] = f;
+    else this.actTail = f;
   }
 
-  private toFlow(f: OpenFlow): Flow {
-    const both = f.d.pkts > 0;
-    const tcp = f.proto === 6;
-    const state = tcp
-      ? `${tcpFlagLetters(f.s.flags)}_${tcpFlagLetters(f.d.flags)}`
-      : f.icmpType >= 0
-        ? icmpState(f)
-        : both
-          ? "CON"
-          : "INT";
-    const ports = f.proto === 6 || f.proto === 17 || f.icmpType >= 0;
-    const extra: Record<string, number> = { DstBytes: f.d.bytes, sTtl: f.s.ttl };
-    if (both) extra.dTtl = f.d.ttl;
-    sideExtra(extra, "S", "s", f.s);
-    sideExtra(extra, "D", "d", f.d);
-    return {
-      start: f.start,
-      duration: f.last - f.start,
-      proto: PROTO_NAMES[f.proto] ?? String(f.proto),
-      srcAddr: f.src,
-      srcPort: ports ? f.sport : null,
-      dir: both ? "<->" : "->",
-      dstAddr: f.dst,
-      dstPort: ports ? f.dport : null,
-      state,
-      sTos: f.s.tos,
-      dTos: both ? f.d.tos : null,
-      totPkts: f.s.pkts + f.d.pkts,
-      totBytes: f.s.bytes + f.d.bytes,
-      srcBytes: f.s.bytes,
-      srcPkts: f.s.pkts,
-      dstPkts: f.d.pkts,
-      label: null,
-      extra,
-    };
+  private unlinkActivity(f: number): void {
+    const L = this.links;
+    const prev = L[f * 4 + L_ACT_PREV];
+    const next = L[f * 4 + L_ACT_NEXT];
+    if (prev >= 0) L[prev * 4 + L_ACT_NEXT] = next;
+    else this.actHead = next;
+    if (next >= 0) L[next * 4 + L_ACT_PREV] = prev;
+    else this.actTail = prev;
+  }
+
+  private linkRecord(f: number, ts: number): void {
+    const L = this.links;
+    const rows = this.rows;
+    let after = this.recTail;
+    while (after >= 0 && rows[after * ROW + F_REC_START] > ts) after = L[after * 4 + L_REC_PREV];
+    const next = after >= 0 ? L[after * 4 + L_REC_NEXT] : this.recHead;
+    L[f * 4 + L_REC_PREV] = after;
+    L[f * 4 + L_REC_NEXT] = next;
+    if (after >= 0) L[after * 4 + L_REC_NEXT] = f;
+    else this.recHead = f;
+    if (next >= 0) L[next * 4 + L_REC_PREV] = f;
+    else this.recTail = f;
+  }
+
+  private unlinkRecord(f: number): void {
+    const L = this.links;
+    const prev = L[f * 4 + L_REC_PREV];
+    const next = L[f * 4 + L_REC_NEXT];
+    if (prev >= 0) L[prev * 4 + L_REC_NEXT] = next;
+    else this.recHead = next;
+    if (next >= 0) L[next * 4 + L_REC_PREV] = prev;
+    else this.recTail = prev;
   }
 }
 
-function sideExtra(extra: Record<string, number>, up: string, low: string, s: Side): void {
-  if (s.pkts === 0) return;
-  extra[`${low}MinPktSz`] = s.minSz;
-  extra[`${low}MaxPktSz`] = s.maxSz;
-  if (s.pkts < 2) return;
-  extra[`${up}IntPkt`] = (s.gapSum / (s.pkts - 1)) * 1000;
-  extra[`${up}IntPktMin`] = s.gapMin * 1000;
-  extra[`${up}IntPktMax`] = s.gapMax * 1000;
+/** IPv4 or IPv6 text of the address in key words keys[o, o + 4). */
+function address(keys: Uint32Array, o: number, v6: boolean, scratch: Uint8Array): string {
+  if (!v6) {
+    const w = keys[o];
+    return `${w >>> 24}.${(w >>> 16) & 255}.${(w >>> 8) & 255}.${w & 255}`;
+  }
+  for (let i = 0; i < 4; i++) {
+    const w = keys[o + i];
+    scratch[4 * i] = w >>> 24;
+    scratch[4 * i + 1] = (w >>> 16) & 255;
+    scratch[4 * i + 2] = (w >>> 8) & 255;
+    scratch[4 * i + 3] = w & 255;
+  }
+  return ipv6(scratch, 0);
+}
+
+/** The Flow of a record: its row at rows[r], its key at keys[k]. */
+function toFlow(rows: Float64Array, r: number, keys: Uint32Array, k: number, scratch: Uint8Array): Flow {
+  const proto = rows[r + F_PROTO];
+  const bits = rows[r + F_BITS];
+  const sp = rows[r + F_S + S_PKTS];
+  const dp = rows[r + F_D + S_PKTS];
+  const both = sp > 0 && dp > 0;
+  let dir: string;
+  let state: string;
+  if (proto === 6) {
+    dir = bits & SYN_START ? "->" : both ? "<?>" : sp > 0 ? "?>" : "<?";
+    state = `${tcpFlagLetters(rows[r + F_S + S_FLAGS])}_${tcpFlagLetters(rows[r + F_D + S_FLAGS])}`;
+  } else {
+    dir = proto === PROTO_ARP ? "who" : both ? "<->" : sp > 0 ? "->" : "<-";
+    const icmp = rows[r + F_ICMP];
+    if (icmp >= 0) state = icmpStateName(proto === 58, icmp & 255, icmp >> 8);
+    else if (both) state = "CON";
+    else if (sp > 0) state = bits & LATER_RECORD && proto !== PROTO_ARP ? "REQ" : "INT";
+    else state = "RSP";
+  }
+  const ports = proto === 6 || proto === 17 || rows[r + F_ICMP] >= 0;
+  const srcIsLo = (bits & SRC_IS_LO) !== 0;
+  const v6 = rows[r + F_IPV] === 6;
+  const sTos = rows[r + F_STOS];
+  const dTos = rows[r + F_DTOS];
+  const arp = proto === PROTO_ARP;
+  const extra: Record<string, number> = { DstBytes: rows[r + F_D + S_BYTES] };
+  if (sTos >= 0 && !arp) extra.sTtl = rows[r + F_STTL];
+  if (dTos >= 0 && !arp) extra.dTtl = rows[r + F_DTTL];
+  srcExtra(extra, rows, r + F_S);
+  dstExtra(extra, rows, r + F_D);
+  const start = rows[r + F_REC_START];
+  return {
+    start,
+    duration: rows[r + F_REC_LAST] - start,
+    proto: PROTO_NAMES[proto] ?? String(proto),
+    srcAddr: address(keys, k + (srcIsLo ? K_LO : K_HI), v6, scratch),
+    srcPort: ports ? rows[r + F_SPORT] : null,
+    dir,
+    dstAddr: address(keys, k + (srcIsLo ? K_HI : K_LO), v6, scratch),
+    dstPort: ports ? rows[r + F_DPORT] : null,
+    state,
+    sTos: sTos >= 0 && !arp ? sTos : null,
+    dTos: dTos >= 0 && !arp ? dTos : null,
+    totPkts: sp + dp,
+    totBytes: rows[r + F_S + S_BYTES] + rows[r + F_D + S_BYTES],
+    srcBytes: rows[r + F_S + S_BYTES],
+    srcPkts: sp,
+    dstPkts: dp,
+    label: null,
+    extra,
+  };
+}
+
+// extra fields by literal names (computed names would make every extra a dictionary)
+function srcExtra(extra: Record<string, number>, rows: Float64Array, s: number): void {
+  const n = rows[s + S_PKTS];
+  if (n === 0) return;
+  extra.sMinPktSz = rows[s + S_MIN_SZ];
+  extra.sMaxPktSz = rows[s + S_MAX_SZ];
+  if (n < 2) return;
+  extra.SIntPkt = (rows[s + S_GAP_SUM] / (n - 1)) * 1000;
+  extra.SIntPktMin = rows[s + S_GAP_MIN] * 1000;
+  extra.SIntPktMax = rows[s + S_GAP_MAX] * 1000;
+}
+
+function dstExtra(extra: Record<string, number>, rows: Float64Array, s: number): void {
+  const n = rows[s + S_PKTS];
+  if (n === 0) return;
+  extra.dMinPktSz = rows[s + S_MIN_SZ];
+  extra.dMaxPktSz = rows[s + S_MAX_SZ];
+  if (n < 2) return;
+  extra.DIntPkt = (rows[s + S_GAP_SUM] / (n - 1)) * 1000;
+  extra.DIntPktMin = rows[s + S_GAP_MIN] * 1000;
+  extra.DIntPktMax = rows[s + S_GAP_MAX] * 1000;
+}
+
+/** Big-endian 32-bit word at b[o]. */
+function word(b: Uint8Array, o: number): number {
+  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+}
+
+/** A 31-bit hash of the key words (multiply-xorshift mixing); IPv4 keys skip the unused words. */
+function hashKey(k: Uint32Array, v6: boolean): number {
+  let h = Math.imul(k[K_META] ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 15) ^ k[K_LO], 0xcc9e2d51);
+  h = Math.imul(h ^ (h >>> 13) ^ k[K_HI], 0x1b873593);
+  h = Math.imul(h ^ (h >>> 15) ^ k[K_PORTS], 0xcc9e2d51);
+  h = Math.imul(h ^ (h >>> 13) ^ k[K_DETAIL], 0x85ebca6b);
+  if (v6) {
+    for (let i = 1; i < 4; i++) {
+      h = Math.imul(h ^ (h >>> 15) ^ k[K_LO + i], 0xcc9e2d51);
+      h = Math.imul(h ^ (h >>> 13) ^ k[K_HI + i], 0x1b873593);
+    }
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h & 0x7fffffff;
 }

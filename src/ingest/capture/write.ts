@@ -21,11 +21,10 @@ export function argusTime(epochSeconds: number): string {
   return `${date} ${time}.${String(us - sec * 1e6).padStart(6, "0")}`;
 }
 
+/** Ports as ra prints them: ICMP in hex (0x0303), everything else (ICMPv6 included) in decimal. */
 function port(f: Flow, p: number | null): string {
   if (p === null) return "";
-  return f.proto === "icmp" || f.proto === "ipv6-icmp"
-    ? `0x${(p & 0xffff).toString(16).padStart(4, "0")}`
-    : String(p);
+  return f.proto === "icmp" ? `0x${(p & 0xffff).toString(16).padStart(4, "0")}` : String(p);
 }
 
 /** One binetflow line (no newline); the label column as CTU-13 writes it ("flow=..."), empty when none. */

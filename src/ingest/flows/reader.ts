@@ -41,6 +41,8 @@ export interface FlowReadOptions {
   idleTimeout?: number;
   /** Captures: seconds after which a long flow is cut (default 3600). */
   activeTimeout?: number;
+  /** Captures: Argus's record model, as argus -S (records of this many seconds; see capture/flows.ts). */
+  statusInterval?: number;
 }
 
 export interface FlowReadStats {
@@ -180,7 +182,11 @@ export async function readFlows(
       };
       const cs = await readCaptureFlows(
         file,
-        { idleTimeout: opts.idleTimeout, activeTimeout: opts.activeTimeout },
+        {
+          idleTimeout: opts.idleTimeout,
+          activeTimeout: opts.activeTimeout,
+          statusInterval: opts.statusInterval,
+        },
         onCaptureFlow,
         afterBatch,
       );

@@ -1,0 +1,149 @@
+/**
+ * Captures to flows: packets per second of botscope against Argus (argus + ra, Debian argus-server and
+ * argus-client) on the same capture, measured in the same run. Inputs: a simulated capture of about
+ * 1.5M packets (2 hours of src/simulate traffic as packets, written once to the temp dir) and the real
+ * ../shared/data/periodicity/*.pcap when present. botscope runs in a child process per setting
+ * (bench/capture-run.ts). Figures, each best of 3 wall time:
+ * - readCaptureFlows with Argus's record model at -S 5 (--status-interval 5) against
+ *   `argus -S 5 -r X -w F` then `ra -r F` printing CSV (the two timed one after the other) and against
+ *   `argus -S 5 -w - | ra -r -` (both at once on two cores); the faster counts as the reference;
+ * - readCaptureFlows with botscope's defaults against argus -S 3600 + ra (records of up to an hour, as
+ *   CTU-13's flows were made);
+ * - `botscope flows convert X --to binetflow` (the command, writing the file) against the same.
+ * Notes give the CPU time of both sides (steadier than wall time on a shared machine) and flow counts.
+ * Without argus/ra, botscope's figures are printed without a reference.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type ArgusTools, argusArgs, findArgus, raArgs } from "../src/ingest/capture/argus.ts";
+import type { CaptureReadOptions } from "../src/ingest/capture/index.ts";
+import { writeSimulatedCapture } from "../src/simulate/capture.ts";
+import type { Figure } from "./run.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const REAL_DIR = join(here, "../../shared/data/periodicity");
+const SIM_HOURS = 2;
+const RUNS = 3;
+
+interface Timing {
+  seconds: number;
+  cpuSeconds: number;
+}
+
+function best(a: Timing[]): Timing {
+  return a.reduce((x, y) => (y.seconds < x.seconds ? y : x));
+}
+
+/** Best of RUNS in a child process (bench/capture-run.ts: its own heap and JIT per setting). */
+function timeOurs(
+  pcap: string,
+  mode: "read" | "convert",
+  opts: CaptureReadOptions,
+): Timing & { packets: number; flows: number } {
+  const out = execFileSync(
+    process.execPath,
+    ["--import", "tsx", join(here, "capture-run.ts"), pcap, mode, JSON.stringify(opts), String(RUNS)],
+    { encoding: "utf8", maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(out);
+}
+
+/** One shell command line under /usr/bin/time: wall and CPU seconds (children included). */
+function timeShell(line: string): Timing {
+  const r = spawnSync("/usr/bin/time", ["-f", "%e %U %S", "sh", "-c", line], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`capture bench: ${line} failed: ${r.stderr}`);
+  const [e, u, s] = r.stderr.trim().split("\n").pop()?.split(" ").map(Number) ?? [];
+  return { seconds: e, cpuSeconds: u + s };
+}
+
+function quote(a: string): string {
+  return `'${a.replaceAll("'", "'\\''")}'`;
+}
+
+/** argus then ra (two commands, times added) and argus | ra (one pipeline): best of RUNS of each. */
+function timeArgus(tools: ArgusTools, pcap: string, statusInterval: number, dir: string) {
+  const out = join(dir, "bench.argus");
+  const ra = (file: string) => [tools.ra, ...raArgs(file)].map(quote).join(" ");
+  const sequential: Timing[] = [];
+  const piped: Timing[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    rmSync(out, { force: true });
+    const a = timeShell([tools.argus, ...argusArgs(pcap, out, { statusInterval })].map(quote).join(" "));
+    const r = timeShell(`${ra(out)} > /dev/null`);
+    sequential.push({ seconds: a.seconds + r.seconds, cpuSeconds: a.cpuSeconds + r.cpuSeconds });
+    const argusToStdout = [tools.argus, ...argusArgs(pcap, "-", { statusInterval })].map(quote).join(" ");
+    piped.push(timeShell(`${argusToStdout} | ${ra("-")} > /dev/null`));
+  }
+  rmSync(out, { force: true });
+  const s = best(sequential);
+  const p = best(piped);
+  return s.seconds <= p.seconds ? { how: "argus then ra", ...s } : { how: "argus | ra", ...p };
+}
+
+function captures(dir: string): { path: string; name: string }[] {
+  const sim = join(dir, `simulated-${SIM_HOURS}h.pcap`);
+  if (!existsSync(sim) || statSync(sim).size === 0) writeSimulatedCapture(sim, { seed: 1, hours: SIM_HOURS });
+  const real = existsSync(REAL_DIR)
+    ? readdirSync(REAL_DIR)
+        .filter((f) => f.endsWith(".pcap"))
+        .sort()
+    : [];
+  return [
+    { path: sim, name: `simulated ${SIM_HOURS} h` },
+    ...real.map((f) => ({ path: join(REAL_DIR, f), name: f })),
+  ];
+}
+
+export async function run(): Promise<Figure[]> {
+  const dir = join(tmpdir(), "botscope-bench");
+  mkdirSync(dir, { recursive: true });
+  const tools = findArgus();
+  const figures: Figure[] = [];
+  for (const cap of captures(dir)) {
+    const s5 = timeOurs(cap.path, "read", { statusInterval: 5 });
+    const dflt = timeOurs(cap.path, "read", {});
+    const conv = timeOurs(cap.path, "convert", {});
+    const packets = dflt.packets;
+    const mb = statSync(cap.path).size / 1e6;
+    const what = `${cap.name}: ${packets.toLocaleString("en")} packets, ${mb.toFixed(0)} MB`;
+    const cpu = (t: Timing) =>
+      t.cpuSeconds > 0
+        ? `${(packets / t.cpuSeconds / 1e6).toFixed(2)}M packets per CPU-second`
+        : "no CPU time";
+    const a5 = tools ? timeArgus(tools, cap.path, 5, dir) : undefined;
+    const a3600 = tools ? timeArgus(tools, cap.path, 3600, dir) : undefined;
+    const ref = (a: typeof a5, s: number) =>
+      a ? { name: `argus -S ${s} + ra (${a.how})`, value: packets / a.seconds } : undefined;
+    const argusCpu = (a: typeof a5) => (a ? `; argus + ra ${cpu(a)}` : "; argus/ra not installed");
+    figures.push(
+      {
+        name: `readCaptureFlows --status-interval 5, ${cap.name}`,
+        value: packets / s5.seconds,
+        unit: "packets/s",
+        reference: ref(a5, 5),
+        better: "higher",
+        note: `${what}, ${s5.flows.toLocaleString("en")} records; botscope ${cpu(s5)}${argusCpu(a5)}`,
+      },
+      {
+        name: `readCaptureFlows defaults, ${cap.name}`,
+        value: packets / dflt.seconds,
+        unit: "packets/s",
+        reference: ref(a3600, 3600),
+        better: "higher",
+        note: `${dflt.flows.toLocaleString("en")} flows; botscope ${cpu(dflt)}${argusCpu(a3600)}`,
+      },
+      {
+        name: `flows convert --to binetflow, ${cap.name}`,
+        value: packets / conv.seconds,
+        unit: "packets/s",
+        reference: ref(a3600, 3600),
+        better: "higher",
+        note: `botscope ${cpu(conv)}`,
+      },
+    );
+  }
+  return figures;
+}
