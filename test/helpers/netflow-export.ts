@@ -184,11 +184,12 @@ export function writeExportPcap(
   datagrams: Uint8Array[],
   exporter: string,
   port: number,
-  t0 = 1700000000,
+  t0: number | number[] = 1700000000,
 ): void {
   const frames = datagrams.map((d, i) => {
     const l4 = [...be16(50000), ...be16(port), ...be16(8 + d.length), 0, 0, ...d];
-    return { t: t0 + i, bytes: ipPacket({ t: 0, src: exporter, dst: "127.0.0.1", proto: 17, l4 }) };
+    const t = typeof t0 === "number" ? t0 + i : t0[i];
+    return { t, bytes: ipPacket({ t: 0, src: exporter, dst: "127.0.0.1", proto: 17, l4 }) };
   });
   writeFileSync(path, pcapBytes(frames, 101));
 }
