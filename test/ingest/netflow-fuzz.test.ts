@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Rng } from "../../src/core/random.ts";
 import type { Flow } from "../../src/ingest/flows/record.ts";
-import { NetflowDecoder } from "../../src/ingest/netflow/decoder.ts";
+import { MAX_STREAMS, NetflowDecoder } from "../../src/ingest/netflow/decoder.ts";
 import {
   flowRecord,
   flowTemplate,
@@ -222,6 +222,29 @@ describe("NetFlow decoder on garbage", () => {
     for (const r of ["truncated", "bad-length", "bad-set", "bad-template", "unknown-version"] as const)
       assert.ok((d.stats.malformedByReason[r] ?? 0) > 0, r);
     stillDecodes(d, flows, "203.0.113.1");
+  });
+
+  it("the state kept per exporter is bounded", () => {
+    const { d, flows } = decoder();
+    const t = flowTemplate(256, false, true);
+    for (let i = 0; i < MAX_STREAMS + 100; i++)
+      d.decode(ipfixMessage({ exportSecs: 1, sequence: 0, domain: i }, [{ templates: [t] }]), "x");
+    assert.equal(d.stats.exporters, MAX_STREAMS + 100);
+    // the oldest streams were forgotten with their templates; the newest still decode
+    d.decode(
+      ipfixMessage({ exportSecs: 1, sequence: 0, domain: 0 }, [
+        { dataId: 256, template: t, records: [flowRecord(F4, true)] },
+      ]),
+      "x",
+    );
+    d.decode(
+      ipfixMessage({ exportSecs: 1, sequence: 0, domain: MAX_STREAMS + 99 }, [
+        { dataId: 256, template: t, records: [flowRecord(F4, true)] },
+      ]),
+      "x",
+    );
+    assert.equal(flows.length, 1);
+    assert.equal(d.stats.unknownTemplate.sets, 1);
   });
 
   it("the buffer of data sets waiting for a template is bounded", () => {

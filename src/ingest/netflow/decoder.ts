@@ -12,6 +12,9 @@ import { decodeV5, type V5Header, v5Header } from "./v5.ts";
 import { decodeV9, V9_HEADER, v9Sequence, v9SourceId } from "./v9.ts";
 import { RecordValues, type TimeBase } from "./values.ts";
 
+/** Export streams (exporter, version, domain) kept at most. */
+export const MAX_STREAMS = 4096;
+
 export interface DecoderOptions {
   /** Scale packets and bytes by the announced sampling interval (default true, as nfcapd does). */
   applySampling?: boolean;
@@ -98,6 +101,12 @@ export class NetflowDecoder implements StreamSink {
   private stream(key: string, version: number): ExportStream {
     let s = this.streams.get(key);
     if (!s) {
+      if (this.streams.size >= MAX_STREAMS) {
+        // spoofed or churning exporters must not grow the state without bound: forget the oldest
+        const [oldKey, old] = this.streams.entries().next().value as [string, ExportStream];
+        old.dropPending();
+        this.streams.delete(oldKey);
+      }
       s = new ExportStream(version, this);
       this.streams.set(key, s);
       this.stats.exporters++;
