@@ -82,10 +82,14 @@ export async function hostsView(ctx: ViewContext): Promise<void> {
     ),
     loading("hosts"),
   );
-  const hosts = await api.get<HostRow[]>(`flow-runs/${run.id}/hosts`, { status, model }, ctx.signal);
-  // a /16 has thousands of hosts: show them a page at a time, worst first
-  const shown = hosts.slice(page * PAGE, (page + 1) * PAGE);
-  const pages = pager(hosts.length, page, PAGE, (p) =>
+  // a /16 has thousands of hosts: the server pages them, worst first
+  const hosts = await api.get<{ total: number; rows: HostRow[] }>(
+    `flow-runs/${run.id}/hosts`,
+    { status, model, limit: PAGE, offset: page * PAGE },
+    ctx.signal,
+  );
+  const shown = hosts.rows;
+  const pages = pager(hosts.total, page, PAGE, (p) =>
     href("/hosts", { run: run.id, status, model, page: p }),
   );
   ctx.root.lastElementChild!.replaceWith(
