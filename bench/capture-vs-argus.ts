@@ -64,7 +64,7 @@ function report(name: string, c: FlowComparison, examples: number): void {
   }
   const d = c.differ;
   process.stdout.write(
-    `    matched ${c.matched} (${pct(c.matched, c.argus.flows)} of argus's; ${c.reversed} reversed), only ours ${c.onlyOurs}, only argus ${c.onlyArgus}\n` +
+    `    matched ${c.matched} (${pct(c.matched, c.argus.flows)} of argus's; ${c.reversed} reversed), times shifted ${c.shifted}, only ours ${c.onlyOurs}, only argus ${c.onlyArgus}\n` +
       `    matched but different: packets ${d.packets}, bytes ${d.bytes}, src bytes ${d.srcBytes}, state ${d.state}, dir ${d.dir}, duration ${d.duration}\n`,
   );
   if (examples > 0) {

@@ -15,6 +15,9 @@ export interface FrameSpec {
   dport?: number;
   /** TCP flags byte (FIN 1, SYN 2, RST 4, PSH 8, ACK 16). */
   tcpFlags?: number;
+  /** TCP sequence and acknowledgement numbers (default 1 and 0). */
+  seq?: number;
+  ack?: number;
   icmpType?: number;
   icmpCode?: number;
   /** ICMP echo identifier (bytes 4-5 of the ICMP header). */
@@ -132,8 +135,16 @@ export function buildFrame(spec: FrameSpec, out?: Uint8Array): Uint8Array {
       b[o + 1] = sport & 255;
       b[o + 2] = dport >> 8;
       b[o + 3] = dport & 255;
-      for (let i = 4; i < 12; i++) b[o + i] = 0;
-      b[o + 7] = 1; // sequence number 1
+      const seq = spec.seq ?? 1;
+      const ack = spec.ack ?? 0;
+      b[o + 4] = seq >>> 24;
+      b[o + 5] = (seq >>> 16) & 255;
+      b[o + 6] = (seq >>> 8) & 255;
+      b[o + 7] = seq & 255;
+      b[o + 8] = ack >>> 24;
+      b[o + 9] = (ack >>> 16) & 255;
+      b[o + 10] = (ack >>> 8) & 255;
+      b[o + 11] = ack & 255;
       b[o + 12] = 0x50; // data offset 5 words
       b[o + 13] = spec.tcpFlags ?? 0;
       b[o + 14] = 0xff;

@@ -36,7 +36,7 @@
  *   SIntPktMin, SIntPktMax, D* for the destination; with two packets or more from that side) and
  *   packet sizes sMinPktSz, sMaxPktSz, dMinPktSz, dMaxPktSz.
  * - Order: records come out in start-time order: ended records wait until no open record started
- *   earlier.
+ *   earlier (and a second more, for packets slightly out of time order, as merged captures have).
  *
  * Storage is typed arrays (one row of numbers per flow, an open-addressing hash table of flow rows
  * keyed by a numeric hash of the key words), so a packet costs no allocation.
@@ -58,6 +58,9 @@ export interface FlowTableOptions {
    */
   statusInterval?: number;
 }
+
+/** Seconds of time disorder in the input that flows still come out in start order despite. */
+const REORDER_SLACK = 1;
 
 /** Argus 3's idle timeouts (measured: argus -S 5 and -S 60 on generated captures). */
 export const ARGUS_TCP_TIMEOUT = 60;
@@ -392,6 +395,9 @@ export class FlowTable {
           this.tcp.packet(f, fromSrc ? 0 : 1, d) ||
           (!this.argus && d.tcpFlags === 2 && this.tcp.state(f) === FIN_WAIT_2);
         if (reopened) {
+          // Argus ends the old record at the new SYN's time (its duration runs up to it)
+          if (this.argus && rows[r + F_BITS] & REC_OPEN && ts > rows[r + F_REC_LAST])
+            rows[r + F_REC_LAST] = ts;
           this.endFlow(f);
           f = -1;
         }
@@ -687,8 +693,7 @@ export class FlowTable {
     if (!(rows[r + F_BITS] & REC_OPEN)) return;
     this.unlinkRecord(f);
     const start = rows[r + F_REC_START];
-    const watermark = this.recHead >= 0 ? rows[this.recHead * ROW + F_REC_START] : Number.POSITIVE_INFINITY;
-    if (start <= watermark) {
+    if (start <= this.watermark()) {
       // no open record started earlier: out now, after the waiting ones that started before it
       while (this.ended.size && this.ended.firstStart() <= start) this.emit();
       this.flows++;
@@ -725,8 +730,17 @@ export class FlowTable {
     while (this.recHead >= 0 && now - rows[this.recHead * ROW + F_REC_START] >= this.interval)
       this.closeRecord(this.recHead);
     if (this.ended.size === 0) return;
-    const watermark = this.recHead >= 0 ? rows[this.recHead * ROW + F_REC_START] : Number.POSITIVE_INFINITY;
+    const watermark = this.watermark();
     while (this.ended.size && this.ended.firstStart() <= watermark) this.emit();
+  }
+
+  /**
+   * Records starting no later than this can go out: no open record started earlier, and a packet
+   * arriving up to REORDER_SLACK seconds out of time order would not start one earlier either.
+   */
+  private watermark(): number {
+    const open = this.recHead >= 0 ? this.rows[this.recHead * ROW + F_REC_START] : Number.POSITIVE_INFINITY;
+    return Math.min(open, this.now - REORDER_SLACK);
   }
 
   private emit(): void {

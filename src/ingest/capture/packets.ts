@@ -44,6 +44,45 @@ const PCAP_MAGIC_US = 0xa1b2c3d4;
 const PCAP_MAGIC_NS = 0xa1b23c4d;
 const PCAPNG_SHB = 0x0a0d0d0a;
 const BOM = 0x1a2b3c4d;
+/** Records further apart in time are taken for damage. */
+const WEEK = 86400 * 7;
+const DAY = 86400;
+const YES = 1;
+const NO = 0;
+const WAIT = 2;
+const UNKNOWN = 3;
+
+const ETHER_TYPES = new Set([0x0800, 0x86dd, 0x0806, 0x8100, 0x88a8, 0x9100, 0x8035, 0x88cc, 0x8863, 0x8864]);
+
+/**
+ * Whether the `cap` bytes at `o` start like a packet of this link type (a known EtherType, an IP
+ * version, an address family): garbage rarely does, so records found after damage must.
+ */
+function linkHeaderLooksRight(b: Uint8Array, o: number, cap: number, link: number): boolean {
+  switch (link) {
+    case 1:
+      return cap >= 14 && ETHER_TYPES.has((b[o + 12] << 8) | b[o + 13]);
+    case 113:
+      return cap >= 16 && ETHER_TYPES.has((b[o + 14] << 8) | b[o + 15]);
+    case 276:
+      return cap >= 20 && ETHER_TYPES.has((b[o] << 8) | b[o + 1]);
+    case 101:
+    case 12:
+    case 14:
+    case 228:
+    case 229:
+      return cap >= 20 && (b[o] >> 4 === 4 || b[o] >> 4 === 6);
+    case 0:
+    case 108: {
+      if (cap < 24) return false;
+      const fam = link === 108 ? b[o + 3] : b[o] !== 0 ? b[o] : b[o + 3];
+      return fam === 2 || fam === 24 || fam === 28 || fam === 30;
+    }
+    default:
+      return cap > 0;
+  }
+}
+
 /** How far ahead of the record being parsed the chunk is read (see parsePcap). */
 const PREFETCH_BYTES = 16384;
 /** Bytes of a new chunk appended at a time to complete a record cut by the previous chunk's end. */
@@ -266,7 +305,7 @@ export class PacketReader {
         cap <= orig &&
         orig <= MAX_CAPLEN * 4 &&
         frac < units &&
-        (Math.abs(ts - lastTs) < 86400 * 7 || Number.isNaN(lastTs));
+        (Math.abs(ts - lastTs) < WEEK || Number.isNaN(lastTs));
       if (!plausible) {
         this.garbage(1);
         p++;
@@ -278,6 +317,24 @@ export class PacketReader {
           continue;
         }
         break;
+      }
+      if (this.inGarbage || Number.isNaN(lastTs)) {
+        // a record found after damage must hold a sound link header and lie within a day of the last
+        // good one; the first record (no time to compare with) must not be contradicted by the headers
+        // after it
+        let ok: number;
+        if (this.inGarbage && !linkHeaderLooksRight(b, p + 16, cap, this.pcapLink)) ok = NO;
+        else if (!Number.isNaN(lastTs)) ok = Math.abs(ts - lastTs) < DAY ? YES : NO;
+        else {
+          ok = this.confirmPcap(dv, b, p, cap, ts, units);
+          if (ok === UNKNOWN) ok = YES;
+        }
+        if (ok === WAIT) break;
+        if (ok === NO) {
+          this.garbage(1);
+          p++;
+          continue;
+        }
       }
       this.inGarbage = false;
       lastTs = ts;
@@ -293,6 +350,34 @@ export class PacketReader {
     this.stats.records += records;
     this.touched = touched;
     return p;
+  }
+
+  /**
+   * What follows the record at p (`cap` bytes, time `ts`) says of it: YES (the exact end of the input,
+   * or a plausible record header within a week of it, or, when that one is a week away, the header
+   * after it within a week: one odd record between two that agree), NO (contradicted), UNKNOWN (no
+   * plausible header follows), WAIT (not read yet).
+   */
+  private confirmPcap(dv: DataView, b: Uint8Array, p: number, cap: number, ts: number, units: number) {
+    const q = p + 16 + cap;
+    if (q + 16 > b.length) return q === b.length || this.final ? YES : WAIT;
+    const next = this.headerAt(dv, q, units);
+    if (next < 0) return UNKNOWN;
+    if (Math.abs(next - ts) < WEEK) return YES;
+    const q2 = q + 16 + dv.getUint32(q + 8, this.little);
+    if (q2 + 16 > b.length) return this.final ? NO : WAIT;
+    const after = this.headerAt(dv, q2, units);
+    return after >= 0 && Math.abs(after - ts) < WEEK ? YES : NO;
+  }
+
+  /** The time of a plausible pcap record header at q, or -1. */
+  private headerAt(dv: DataView, q: number, units: number): number {
+    const L = this.little;
+    const frac = dv.getUint32(q + 4, L);
+    const cap = dv.getUint32(q + 8, L);
+    const orig = dv.getUint32(q + 12, L);
+    if (!(cap <= this.snap && cap <= orig && orig <= MAX_CAPLEN * 4 && frac < units)) return -1;
+    return dv.getUint32(q, L) + frac / units;
   }
 
   // ---- pcapng ----
