@@ -143,6 +143,19 @@ export function tcpFlagLetters(flags: number): string {
   return s;
 }
 
+/** "FSPA_FSA" for each pair of flag bytes, made once. */
+const TCP_STATES = new Array<string>(65536);
+
+function tcpState(src: number, dst: number): string {
+  const i = src * 256 + dst;
+  let s = TCP_STATES[i];
+  if (s === undefined) {
+    s = `${tcpFlagLetters(src)}_${tcpFlagLetters(dst)}`;
+    TCP_STATES[i] = s;
+  }
+  return s;
+}
+
 const UNREACHABLE = [
   "URN",
   "URH",
@@ -344,6 +357,7 @@ export class FlowTable {
   private readonly fragments = new Map<string, FragmentPorts>();
   private readonly tcp = new TcpStates();
   private now = Number.NEGATIVE_INFINITY;
+  private nextExpire = Number.NEGATIVE_INFINITY;
   /** Scratch key of the current packet. */
   private readonly key = new Uint32Array(KW);
   private readonly addr16 = new Uint8Array(16);
@@ -375,7 +389,11 @@ export class FlowTable {
     const wireLen = p.origLen;
     if (ts > this.now) {
       this.now = ts;
-      this.expire();
+      // ending idle flows and handing out records can wait a hundredth of a second
+      if (ts >= this.nextExpire) {
+        this.nextExpire = ts + 0.01;
+        this.expire();
+      }
     }
     if (d.fragment !== 0) this.fragmentPorts(ts, b, d);
     const senderIsLo = this.makeKey(b, d);
@@ -829,7 +847,7 @@ function toFlow(rows: Float64Array, r: number, keys: Uint32Array, k: number, scr
   let state: string;
   if (proto === 6) {
     dir = bits & SYN_START ? "->" : both ? "<?>" : sp > 0 ? "?>" : "<?";
-    state = `${tcpFlagLetters(rows[r + F_S + S_FLAGS])}_${tcpFlagLetters(rows[r + F_D + S_FLAGS])}`;
+    state = tcpState(rows[r + F_S + S_FLAGS], rows[r + F_D + S_FLAGS]);
   } else {
     dir = proto === PROTO_ARP ? "who" : both ? "<->" : sp > 0 ? "->" : "<-";
     const icmp = rows[r + F_ICMP];

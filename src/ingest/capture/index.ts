@@ -75,17 +75,21 @@ export async function readCaptureFlows(
   };
   const unknownLinks = new Set<number>();
   let packets = 0;
+  let ok = 0;
   let fragments = 0;
   let partial = 0;
   const reader = new PacketReader((p) => {
     packets++;
     const r = decodePacket(p.linkType, p.buf, p.start, p.start + p.caplen, d);
-    counts[r]++;
     if (r === "ok") {
+      ok++;
       if (d.fragment === 2) fragments++;
       if (d.partial) partial++;
       table.add(p, d);
-    } else if (r === "unknown-link") unknownLinks.add(p.linkType);
+    } else {
+      counts[r]++;
+      if (r === "unknown-link") unknownLinks.add(p.linkType);
+    }
   });
   const chunk = opts.chunkBytes ?? 1 << 22;
   if (file === "-") {
@@ -121,7 +125,7 @@ export async function readCaptureFlows(
   return {
     ...reader.stats,
     packets,
-    flowPackets: counts.ok,
+    flowPackets: ok,
     fragments,
     partial,
     truncated: counts.truncated,

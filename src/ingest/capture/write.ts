@@ -11,14 +11,21 @@ function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
+// flows come in start order: the date and time of one second are made once for all its flows
+let lastSecond = Number.NaN;
+let lastSecondText = "";
+
 /** `2023/11/14 22:13:20.000000` (UTC, microseconds). */
 export function argusTime(epochSeconds: number): string {
   const us = Math.round(epochSeconds * 1e6);
   const sec = Math.floor(us / 1e6);
-  const d = new Date(sec * 1000);
-  const date = `${d.getUTCFullYear()}/${pad2(d.getUTCMonth() + 1)}/${pad2(d.getUTCDate())}`;
-  const time = `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
-  return `${date} ${time}.${String(us - sec * 1e6).padStart(6, "0")}`;
+  if (sec !== lastSecond) {
+    const d = new Date(sec * 1000);
+    const date = `${d.getUTCFullYear()}/${pad2(d.getUTCMonth() + 1)}/${pad2(d.getUTCDate())}`;
+    lastSecondText = `${date} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
+    lastSecond = sec;
+  }
+  return `${lastSecondText}.${String(us - sec * 1e6).padStart(6, "0")}`;
 }
 
 /** Ports as ra prints them: ICMP in hex (0x0303), everything else (ICMPv6 included) in decimal. */
@@ -29,24 +36,13 @@ function port(f: Flow, p: number | null): string {
 
 /** One binetflow line (no newline); the label column as CTU-13 writes it ("flow=..."), empty when none. */
 export function binetflowLine(f: Flow): string {
-  const dir = f.dir.padStart(5, " ");
-  return [
-    argusTime(f.start),
-    f.duration.toFixed(6),
-    f.proto,
-    f.srcAddr,
-    port(f, f.srcPort),
-    dir,
-    f.dstAddr,
-    port(f, f.dstPort),
-    f.state,
-    f.sTos ?? "",
-    f.dTos ?? "",
-    f.totPkts,
-    f.totBytes,
-    f.srcBytes,
-    f.label === null ? "" : `flow=${f.label}`,
-  ].join(",");
+  const dir = f.dir.length >= 5 ? f.dir : " ".repeat(5 - f.dir.length) + f.dir;
+  const label = f.label === null ? "" : `flow=${f.label}`;
+  return (
+    `${argusTime(f.start)},${f.duration.toFixed(6)},${f.proto},${f.srcAddr},${port(f, f.srcPort)},${dir},` +
+    `${f.dstAddr},${port(f, f.dstPort)},${f.state},${f.sTos ?? ""},${f.dTos ?? ""},${f.totPkts},` +
+    `${f.totBytes},${f.srcBytes},${label}`
+  );
 }
 
 /** One JSON line (no newline). */
