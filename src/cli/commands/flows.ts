@@ -421,12 +421,13 @@ export function flowsCommand(): Command {
           },
         ) => {
           const out: NodeJS.WritableStream = o.out === "-" ? process.stdout : createWriteStream(o.out);
-          let text = o.to === "binetflow" ? `${BINETFLOW_HEADER}\n` : "";
+          // lines collected per batch and joined once (cheaper than growing one string)
+          let lines: string[] = o.to === "binetflow" ? [BINETFLOW_HEADER] : [];
           const line = o.to === "binetflow" ? binetflowLine : jsonLine;
           const flush = async () => {
-            if (!text) return;
-            const ok = out.write(text);
-            text = "";
+            if (!lines.length) return;
+            const ok = out.write(`${lines.join("\n")}\n`);
+            lines = [];
             if (!ok) await new Promise<void>((r) => out.once("drain", () => r()));
           };
           const s = await readFlows(
@@ -439,7 +440,7 @@ export function flowsCommand(): Command {
               statusInterval: o.statusInterval,
             },
             (f) => {
-              text += `${line(f)}\n`;
+              lines.push(line(f));
             },
             flush,
           );
