@@ -3,7 +3,7 @@
  * argus-client) on the same capture, measured in the same run. Inputs: a simulated capture of about
  * 1.5M packets (2 hours of src/simulate traffic as packets, written once to the temp dir) and the real
  * ../shared/data/periodicity/*.pcap when present. botscope runs in a child process per setting
- * (bench/capture-run.ts). Figures, each best of 3 wall time:
+ * (bench/capture-run.ts). Figures, best wall time of 5 runs of botscope and 3 of argus + ra:
  * - readCaptureFlows with Argus's record model at -S 5 (--status-interval 5) against
  *   `argus -S 5 -r X -w F` then `ra -r F` printing CSV (the two timed one after the other) and against
  *   `argus -S 5 -w - | ra -r -` (both at once on two cores); the faster counts as the reference;
@@ -26,7 +26,9 @@ import type { Figure } from "./run.ts";
 const here = dirname(fileURLToPath(import.meta.url));
 const REAL_DIR = join(here, "../../shared/data/periodicity");
 const SIM_HOURS = 2;
-const RUNS = 3;
+/** Best of: botscope's runs are short and their times vary with the JIT; argus's take seconds. */
+const RUNS = 5;
+const ARGUS_RUNS = 3;
 
 interface Timing {
   seconds: number;
@@ -63,13 +65,13 @@ function quote(a: string): string {
   return `'${a.replaceAll("'", "'\\''")}'`;
 }
 
-/** argus then ra (two commands, times added) and argus | ra (one pipeline): best of RUNS of each. */
+/** argus then ra (two commands, times added) and argus | ra (one pipeline): best of ARGUS_RUNS of each. */
 function timeArgus(tools: ArgusTools, pcap: string, statusInterval: number, dir: string) {
   const out = join(dir, "bench.argus");
   const ra = (file: string) => [tools.ra, ...raArgs(file)].map(quote).join(" ");
   const sequential: Timing[] = [];
   const piped: Timing[] = [];
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < ARGUS_RUNS; i++) {
     rmSync(out, { force: true });
     const a = timeShell([tools.argus, ...argusArgs(pcap, out, { statusInterval })].map(quote).join(" "));
     const r = timeShell(`${ra(out)} > /dev/null`);
