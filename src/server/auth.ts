@@ -47,10 +47,26 @@ function givenToken(req: FastifyRequest): string | undefined {
   return typeof q === "string" ? q : undefined;
 }
 
+/**
+ * Whether a request reaches the API: by the route it matched, else by its percent-decoded path (the router
+ * decodes "/%61pi/..." to "/api/..."; a path that does not decode is treated as API and needs the token).
+ */
+function underApi(req: FastifyRequest): boolean {
+  const isApi = (p: string) => p === "/api" || p.startsWith("/api/");
+  const route = req.routeOptions.url;
+  if (route !== undefined && isApi(route)) return true;
+  const raw = req.url.split("?")[0];
+  try {
+    return isApi(decodeURIComponent(raw));
+  } catch {
+    return true;
+  }
+}
+
 export function installAuth(app: FastifyInstance, token: string | undefined): void {
   if (!token) return;
   app.addHook("onRequest", async (req, reply) => {
-    if (!req.url.startsWith("/api/") && req.url !== "/api") return;
+    if (!underApi(req)) return;
     if (tokenMatches(token, givenToken(req))) return;
     return reply
       .status(401)

@@ -88,6 +88,13 @@ describe("token rules", () => {
     assert.equal(page.statusCode, 200);
     const unknown = await app.inject({ url: "/api/secret" });
     assert.equal(unknown.statusCode, 401, "unknown API paths say nothing without the token");
+    // the router decodes percent-escapes: an encoded path to the API needs the token too
+    for (const url of ["/%61pi/incidents", "/%61%70%69/health", "/./api/incidents", "/%E0%A4%A/x"]) {
+      const sneaky = await app.inject({ url });
+      assert.ok([400, 401, 404].includes(sneaky.statusCode), `${url}: ${sneaky.statusCode}`);
+      assert.doesNotMatch(sneaky.body, /"ok":true|^\[/, url);
+    }
+    assert.equal((await app.inject({ url: "/%61pi/incidents" })).statusCode, 401);
     await app.close();
   });
 
