@@ -43,7 +43,8 @@ function openSqlite(url: string): Store {
     sqlite.pragma("journal_mode = WAL");
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("foreign_keys = ON");
-    sqlite.pragma("busy_timeout = 5000");
+    // one writer at a time: the dashboard's clustering worker can hold the lock for seconds on a large incident
+    sqlite.pragma("busy_timeout = 30000");
   } catch (e) {
     throw new UserError(`cannot open SQLite store ${path}: ${(e as Error).message}`);
   }
