@@ -37,12 +37,24 @@ function port(f: Flow, p: number | null): string {
 /** One binetflow line (no newline); the label column as CTU-13 writes it ("flow=..."), empty when none. */
 export function binetflowLine(f: Flow): string {
   const dir = f.dir.length >= 5 ? f.dir : " ".repeat(5 - f.dir.length) + f.dir;
-  const label = f.label === null ? "" : `flow=${f.label}`;
-  return (
-    `${argusTime(f.start)},${f.duration.toFixed(6)},${f.proto},${f.srcAddr},${port(f, f.srcPort)},${dir},` +
-    `${f.dstAddr},${port(f, f.dstPort)},${f.state},${f.sTos ?? ""},${f.dTos ?? ""},${f.totPkts},` +
-    `${f.totBytes},${f.srcBytes},${label}`
-  );
+  // one join makes a flat string; a template literal makes a tree of ~30 pieces that every later join walks
+  return [
+    argusTime(f.start),
+    f.duration.toFixed(6),
+    f.proto,
+    f.srcAddr,
+    port(f, f.srcPort),
+    dir,
+    f.dstAddr,
+    port(f, f.dstPort),
+    f.state,
+    f.sTos ?? "",
+    f.dTos ?? "",
+    f.totPkts,
+    f.totBytes,
+    f.srcBytes,
+    f.label === null ? "" : `flow=${f.label}`,
+  ].join(",");
 }
 
 /** One JSON line (no newline). */
