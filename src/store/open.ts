@@ -54,6 +54,9 @@ function openSqlite(url: string): Store {
 
 function openPostgres(url: string): Store {
   const pool = new pg.Pool({ connectionString: url, max: 4 });
+  // An idle connection the server closes (restart, admin termination) must not crash the process: the pool
+  // drops it and the next query opens a new one (or fails with a clear error if the server is gone).
+  pool.on("error", () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const location = url.replace(/\/\/([^:/@]+):([^@]+)@/, "//$1:********@");
   return { db, dialect: "postgres", location, close: () => db.destroy() };

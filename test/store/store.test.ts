@@ -225,5 +225,17 @@ for (const variant of storeVariants()) {
       assert.equal((await listKeys(store)).length, 2, "a wrong passphrase registers nothing");
       assert.equal(ipHasher(config).hash("10.1.2.3"), ipHasher(config).hash("10.1.2.3"));
     });
+
+    test("a connection the database server ends while idle does not crash the process", async () => {
+      if (store.dialect !== "postgres") return;
+      await listIncidents(store);
+      // what a server restart or an administrator does to the pool's idle connection
+      const admin = await openStore(url);
+      await sql`select pg_terminate_backend(pid) from pg_stat_activity
+                where datname = current_database() and pid <> pg_backend_pid()`.execute(admin.db);
+      await admin.close();
+      await new Promise((r) => setTimeout(r, 200));
+      assert.ok(Array.isArray(await listIncidents(store)), "the next query opens a new connection");
+    });
   });
 }
