@@ -24,11 +24,14 @@ export class ReorderBuffer<T extends { time: number }> {
       return;
     }
     const items = this.items;
-    // insertion from the back: O(1) for in-order items, short shifts for slightly late ones
-    let i = items.length;
-    while (i > this.head && items[i - 1].time > t) i--;
-    if (i === items.length) items.push(item);
-    else items.splice(i, 0, item);
+    const n = items.length;
+    if (n === this.head || items[n - 1].time <= t) items.push(item);
+    else {
+      // insertion from the back: short shifts for slightly late items
+      let i = n - 1;
+      while (i > this.head && items[i - 1].time > t) i--;
+      items.splice(i, 0, item);
+    }
     if (t > this.newest) {
       this.newest = t;
       this.release(t - this.lateness);

@@ -80,44 +80,57 @@ export async function* readTextBatches(
   opts: { maxLineBytes?: number } = {},
 ): AsyncGenerator<TextBatch> {
   const max = opts.maxLineBytes ?? 1 << 16;
-  let carry = "";
+  /** Bytes of an unfinished line, carried to the next chunk as bytes so each batch's text is one flat string. */
+  let carry: Buffer | null = null;
+  /** Inside a line over the limit: its bytes are dropped until its newline. */
   let skipping = false;
   let lineNo = 1;
   let starts = new Int32Array(16384);
   let ends = new Int32Array(16384);
-  let count = 0;
   let bytesRead = 0;
-  const add = (s: number, e: number, text: string) => {
-    if (count === starts.length) {
-      const grow = (a: Int32Array) => {
-        const b = new Int32Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      starts = grow(starts);
-      ends = grow(ends);
-    }
-    if (e > s && text.charCodeAt(e - 1) === 13) e--;
-    const oversized = skipping || e - s > max;
-    skipping = false;
-    starts[count] = oversized ? -1 : s;
-    ends[count] = oversized ? -1 : e;
-    count++;
+  const room = (count: number) => {
+    if (count < starts.length) return;
+    const grow = (a: Int32Array) => {
+      const b = new Int32Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    starts = grow(starts);
+    ends = grow(ends);
   };
   try {
     for await (const chunk of byteChunks(file)) {
       bytesRead += chunk.length;
-      const text = carry ? carry + chunk.toString("latin1") : chunk.toString("latin1");
-      carry = "";
-      count = 0;
+      let count = 0;
+      let data = chunk;
+      if (skipping) {
+        const nl = data.indexOf(10);
+        if (nl === -1) continue;
+        starts[count] = -1;
+        ends[count] = -1;
+        count++;
+        skipping = false;
+        data = data.subarray(nl + 1);
+      }
+      if (carry !== null) {
+        data = Buffer.concat([carry, data]);
+        carry = null;
+      }
+      const last = data.lastIndexOf(10);
+      const tail = data.length - (last + 1);
+      if (tail > max) skipping = true;
+      else if (tail > 0) carry = Buffer.from(data.subarray(last + 1));
+      const text = last === -1 ? "" : data.toString("latin1", 0, last + 1);
       let start = 0;
       for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
-        add(start, nl, text);
+        room(count);
+        let e = nl;
+        if (e > start && text.charCodeAt(e - 1) === 13) e--;
+        const oversized = e - start > max;
+        starts[count] = oversized ? -1 : start;
+        ends[count] = oversized ? -1 : e;
+        count++;
         start = nl + 1;
-      }
-      if (start < text.length && !skipping) {
-        if (text.length - start > max) skipping = true;
-        else carry = text.slice(start);
       }
       if (count > 0) {
         yield { file, text, starts, ends, count, firstLine: lineNo, bytesRead };
@@ -128,10 +141,13 @@ export async function* readTextBatches(
     if (e instanceof UserError) throw e;
     throw new UserError(`${file}: ${(e as Error).message}`);
   }
-  if (carry || skipping) {
-    count = 0;
-    add(0, carry.length, carry);
-    yield { file, text: carry, starts, ends, count, firstLine: lineNo, bytesRead };
+  if (carry !== null || skipping) {
+    const text = carry === null ? "" : carry.toString("latin1");
+    let e = text.length;
+    if (e > 0 && text.charCodeAt(e - 1) === 13) e--;
+    starts[0] = skipping ? -1 : 0;
+    ends[0] = skipping ? -1 : e;
+    yield { file, text, starts, ends, count: 1, firstLine: lineNo, bytesRead };
   }
 }
 

@@ -2,7 +2,11 @@ import type { SessionFeature } from "../store/schema.ts";
 
 /** Per-session running sums: plain data, updated once per request, enough to compute every feature. */
 export interface SessionState {
-  key: string;
+  /** The sessionizer's key: IP id, or IP-and-host pair id. */
+  key: number;
+  /** Place in the sessionizer's list of active sessions, and the order it was opened in. */
+  slot: number;
+  opened: number;
   ip: string;
   host: string | null;
   number: number;
@@ -29,14 +33,18 @@ export interface SessionState {
   consecutive: number;
   /** Folder of the previous HTML request (hash; compat: position of its last '/'), -2 before the first. */
   lastFolder: number;
+  /** User-agent ids and their request counts: the first uaN entries (the arrays are reused). */
   uaIds: number[];
   uaCounts: number[];
+  uaN: number;
   /** Distinct paths and queries as hashes: the first inline, a set from the second on (most sessions have one). */
   path0: number;
   paths: Set<number> | null;
   query0: number;
   queries: Set<number> | null;
+  /** The last request's user-agent id and its index in uaIds. */
   lastUa: number;
+  lastUaIndex: number;
 }
 
 /** Number of distinct hashes held inline (first) or in the set. */
@@ -62,7 +70,7 @@ export function sessionFeatures(s: SessionState, gapSeconds: number, compat: boo
   let gapSpread = 0;
   if (s.gapN >= 2) gapSpread = Math.sqrt(s.gapM2 / (compat ? s.gapN : s.gapN - 1));
   let maxUa = 0;
-  for (const c of s.uaCounts) if (c > maxUa) maxUa = c;
+  for (let i = 0; i < s.uaN; i++) if (s.uaCounts[i] > maxUa) maxUa = s.uaCounts[i];
   const htmlDepthMean = ratio(s.htmlDepthSum, s.html);
   const depthMean = s.depthSum / n;
   const html = Math.max(s.html, 1);
@@ -87,6 +95,6 @@ export function sessionFeatures(s: SessionState, gapSeconds: number, compat: boo
     css_html_ratio: s.css / html,
     js_html_ratio: s.js / html,
     image_html_ratio: s.image / html,
-    ua_count: s.uaIds.length,
+    ua_count: s.uaN,
   };
 }

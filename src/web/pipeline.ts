@@ -1,7 +1,7 @@
 import { ReorderBuffer } from "../core/reorder.ts";
-import { detach } from "../core/strings.ts";
-import { readWebLog, type WeblogOptions, type WeblogStats } from "../ingest/weblog/reader.ts";
+import { readWebLogFacts, type WeblogOptions, type WeblogStats } from "../ingest/weblog/reader.ts";
 import type { WebRequest } from "../ingest/weblog/record.ts";
+import { emptyFacts, factsOf, type RequestFacts, RequestTables } from "./request-facts.ts";
 import { Sessionizer, type SessionizerOptions, type WebSession } from "./sessionizer.ts";
 
 export interface WebRunOptions extends SessionizerOptions {
@@ -65,6 +65,7 @@ export async function runWebSessions(
   onSession: (target: string, session: WebSession) => void,
   afterBatch?: () => Promise<void> | void,
 ): Promise<WebRunStats> {
+  const tables = new RequestTables(opts.compat);
   const sessionizers = new Map<string, Sessionizer>();
   const targets = new Map<string, TargetTraffic>();
   const matches = opts.target ? targetMatcher(opts.target) : undefined;
@@ -72,7 +73,11 @@ export async function runWebSessions(
   const to = opts.to ?? Number.POSITIVE_INFINITY;
   let filtered = 0;
 
-  const stateFor = (name: string): [Sessionizer, TargetTraffic] => {
+  /** Per host id (+1, 0 = no host): whether --target keeps it, and its sessionizer and traffic. */
+  const kept: boolean[] = [];
+  const routes: Route[] = [];
+  const routeFor = (host: number): Route => {
+    const name = opts.target ?? tables.hostName(host) ?? "unknown";
     let s = sessionizers.get(name);
     let t = targets.get(name);
     if (s === undefined || t === undefined) {
@@ -85,45 +90,62 @@ export async function runWebSessions(
         statusClasses: [0, 0, 0, 0, 0],
         sessions: 0,
       };
-      s = new Sessionizer(opts, (session) => {
-        traffic.sessions++;
-        onSession(name, session);
-      });
+      s = new Sessionizer(
+        opts,
+        (session) => {
+          traffic.sessions++;
+          onSession(name, session);
+        },
+        tables,
+      );
       t = traffic;
       sessionizers.set(name, s);
       targets.set(name, t);
     }
-    return [s, t];
+    const r = { sessionizer: s, traffic: t };
+    routes[host + 1] = r;
+    return r;
   };
-  let lastName = "";
-  let last: [Sessionizer, TargetTraffic] | undefined;
 
-  const route = (r: WebRequest) => {
-    const name = opts.target ?? r.host ?? "unknown";
-    if (last === undefined || name !== lastName) {
-      last = stateFor(detach(name));
-      lastName = name;
-    }
-    const [sessionizer, traffic] = last;
+  // records go back to the pool once routed: the sessionizer keeps numbers, not the record
+  const pool: RequestFacts[] = [];
+  let spare = emptyFacts();
+  const route = (f: RequestFacts) => {
+    const { sessionizer, traffic } = routes[f.host + 1] ?? routeFor(f.host);
     traffic.requests++;
-    if (r.time < traffic.first) traffic.first = r.time;
-    if (r.time > traffic.last) traffic.last = r.time;
-    traffic.statusClasses[Math.min(4, Math.max(0, Math.floor(r.status / 100) - 1))]++;
-    sessionizer.push(r);
+    if (f.time < traffic.first) traffic.first = f.time;
+    if (f.time > traffic.last) traffic.last = f.time;
+    traffic.statusClasses[Math.min(4, Math.max(0, Math.floor(f.status / 100) - 1))]++;
+    sessionizer.pushFacts(f);
+    pool.push(f);
   };
   const lateness = opts.lateness ?? DEFAULT_LATENESS;
-  const reorder = lateness > 0 ? new ReorderBuffer<WebRequest>(lateness, route) : undefined;
+  const reorder = lateness > 0 ? new ReorderBuffer<RequestFacts>(lateness, route) : undefined;
   let newest = Number.NEGATIVE_INFINITY;
 
-  const onRequest = (r: WebRequest) => {
-    if (r.time < from || r.time >= to || (matches && !matches(r.host))) {
+  const onFacts = (f: RequestFacts) => {
+    spare = pool.pop() ?? emptyFacts();
+    if (matches) {
+      let keep = kept[f.host + 1];
+      if (keep === undefined) {
+        keep = matches(tables.hostName(f.host));
+        kept[f.host + 1] = keep;
+      }
+      if (!keep) {
+        filtered++;
+        pool.push(f);
+        return;
+      }
+    }
+    if (f.time < from || f.time >= to) {
       filtered++;
+      pool.push(f);
       return;
     }
-    if (reorder) reorder.push(r);
+    if (reorder) reorder.push(f);
     else {
-      if (r.time > newest) newest = r.time;
-      route(r);
+      if (f.time > newest) newest = f.time;
+      route(f);
     }
   };
 
@@ -132,10 +154,9 @@ export async function runWebSessions(
     for (const s of sessionizers.values()) s.advance(watermark);
     if (afterBatch) await afterBatch();
   };
-  // records are reused only when nothing holds on to them (no reorder buffer)
   const stats = Array.isArray(input)
-    ? await readWebLog(input, { ...opts.weblog, reuseRecord: !reorder }, onRequest, between)
-    : await input((r) => onRequest(reorder ? { ...r } : r), between);
+    ? await readWebLogFacts(input, opts.weblog, tables, () => spare, onFacts, between)
+    : await input((r) => onFacts(factsOf(r, tables, spare)), between);
   reorder?.flush();
   for (const [name, s] of sessionizers) {
     s.flush();
@@ -143,4 +164,9 @@ export async function runWebSessions(
   }
   if (afterBatch) await afterBatch();
   return { ...stats, targets, filtered, tooLate: reorder?.tooLate ?? 0 };
+}
+
+interface Route {
+  sessionizer: Sessionizer;
+  traffic: TargetTraffic;
 }

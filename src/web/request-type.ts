@@ -30,26 +30,32 @@ function extensionCode(path: string, from: number, to: number): number {
 
 const BY_CODE = new Map(EXTENSIONS.map(([e, t]) => [extensionCode(e, 0, e.length), t]));
 
+/** Type of a path whose last '.' after its last '/' is at `dot` (-1: none), from text[dot + 1, end). */
+export function typeOfExtension(text: string, dot: number, end: number): RequestType {
+  if (dot < 0) return RequestType.Html;
+  return BY_CODE.get(extensionCode(text, dot + 1, end)) ?? RequestType.Other;
+}
+
 /** Type from the path's extension: none means a page. */
 export function typeFromPath(path: string): RequestType {
-  const slash = path.lastIndexOf("/");
   const dot = path.lastIndexOf(".");
-  if (dot <= slash) return RequestType.Html;
-  return BY_CODE.get(extensionCode(path, dot + 1, path.length)) ?? RequestType.Other;
+  return typeOfExtension(path, dot > path.lastIndexOf("/") ? dot : -1, path.length);
 }
 
 /**
- * Type from the response content type when the log has one, else from the path. `text/html; charset=...`
- * is HTML; in Bothound compatibility mode only the bare `text/html` is (the original's mis-typing).
+ * Type from a response content type. `text/html; charset=...` is HTML; in Bothound compatibility mode
+ * only the bare `text/html` is (the original's mis-typing).
  */
+export function typeFromContentType(contentType: string, compat: boolean): RequestType {
+  const ct = contentType.toLowerCase();
+  if (compat ? ct === "text/html" : ct.startsWith("text/html")) return RequestType.Html;
+  if (ct.startsWith("image/")) return RequestType.Image;
+  if (ct.startsWith("text/css")) return RequestType.Css;
+  if (ct.includes("javascript") || ct.includes("ecmascript")) return RequestType.Js;
+  return RequestType.Other;
+}
+
+/** Type from the response content type when the log has one, else from the path. */
 export function requestType(path: string, contentType: string | null, compat = false): RequestType {
-  if (contentType) {
-    const ct = contentType.toLowerCase();
-    if (compat ? ct === "text/html" : ct.startsWith("text/html")) return RequestType.Html;
-    if (ct.startsWith("image/")) return RequestType.Image;
-    if (ct.startsWith("text/css")) return RequestType.Css;
-    if (ct.includes("javascript") || ct.includes("ecmascript")) return RequestType.Js;
-    return RequestType.Other;
-  }
-  return typeFromPath(path);
+  return contentType ? typeFromContentType(contentType, compat) : typeFromPath(path);
 }

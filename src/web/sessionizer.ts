@@ -1,7 +1,7 @@
-import { detach, fnv1a } from "../core/strings.ts";
 import type { WebRequest } from "../ingest/weblog/record.ts";
 import { type Features, type SessionState, sessionFeatures } from "./features.ts";
-import { RequestType, requestType } from "./request-type.ts";
+import { emptyFacts, factsOf, Method, type RequestFacts, RequestTables } from "./request-facts.ts";
+import { RequestType } from "./request-type.ts";
 
 export interface SessionizerOptions {
   /** A new session starts after a gap longer than this (Bothound: 1800 s). */
@@ -26,64 +26,62 @@ export interface WebSession {
   userAgents: { ua: string; requests: number }[];
 }
 
-/** Interned user-agent strings: sessions hold small ids, each distinct string is kept once. */
-export class UserAgentTable {
-  private readonly ids = new Map<string, number>();
-  readonly strings: string[] = [];
-
-  id(ua: string): number {
-    let id = this.ids.get(ua);
-    if (id === undefined) {
-      id = this.strings.length;
-      const flat = detach(ua);
-      this.strings.push(flat);
-      this.ids.set(flat, id);
-    }
-    return id;
-  }
-}
-
 /**
  * Streaming sessionizer: push requests in (roughly) time order, advance a watermark to close idle
- * sessions, flush at the end. State is one plain record per active session, so memory follows the
- * number of active sessions, not the input.
+ * sessions, flush at the end. State is one plain record per active session, keyed by the IP's id in the
+ * run's tables (or by the pair of IP and host ids), so memory follows the number of active sessions and
+ * of distinct keys, not the input.
  */
 export class Sessionizer {
-  private readonly active = new Map<string, SessionState>();
-  /** Every key seen: its flat copy and how many sessions it had (the next session number). */
-  private readonly seen = new Map<string, { key: string; sessions: number }>();
-  readonly userAgents = new UserAgentTable();
+  /** Active sessions: by key, and as a list (for the watermark sweep). */
+  private readonly byKey: (SessionState | undefined)[] = [];
+  private readonly active: SessionState[] = [];
+  private opened = 0;
+  /** Sessions so far per key seen (the next session number), and how many keys were seen. */
+  private readonly seen: number[] = [];
+  private keysSeen = 0;
+  /** ip+host keys: pair -> key, and each key's IP and host. */
+  private readonly pairs = new Map<number, number>();
+  private readonly pairIp: number[] = [];
+  private readonly pairHost: number[] = [];
+  private readonly ipsSeen = new Set<number>();
   private readonly byIpAndHost: boolean;
+  private readonly scratch = emptyFacts();
+  /** States of closed sessions, reused: a session's state would otherwise outlive young-generation GC. */
+  private readonly free: SessionState[] = [];
 
   constructor(
     private readonly opts: SessionizerOptions,
     private readonly emit: (session: WebSession) => void,
+    readonly tables = new RequestTables(opts.compat),
   ) {
     this.byIpAndHost = opts.key === "ip+host";
   }
 
   get activeSessions(): number {
-    return this.active.size;
+    return this.active.length;
   }
 
   /** Distinct client IPs seen so far. */
   get distinctIps(): number {
-    if (!this.byIpAndHost) return this.seen.size;
-    return new Set([...this.seen.values()].map((v) => v.key.slice(0, v.key.indexOf(" ")))).size;
+    return this.byIpAndHost ? this.ipsSeen.size : this.keysSeen;
   }
 
+  /** A request another reader produced (tests, JSON lines): read into facts first. */
   push(r: WebRequest): void {
-    const key = this.byIpAndHost ? `${r.ip} ${r.host ?? ""}` : r.ip;
-    const time = this.opts.compat ? Math.floor(r.time) : r.time;
-    let s = this.active.get(key);
+    this.pushFacts(factsOf(r, this.tables, this.scratch));
+  }
+
+  pushFacts(f: RequestFacts): void {
+    const key = this.byIpAndHost ? this.pairKey(f.ip, f.host) : f.ip;
+    const time = this.opts.compat ? Math.floor(f.time) : f.time;
+    let s = this.byKey[key];
     if (s !== undefined && time - s.last > this.opts.gapSeconds) {
       this.close(s);
       s = undefined;
     }
-    if (s === undefined) {
-      s = this.open(key, r, time);
-      this.active.set(s.key, s);
-    } else {
+    if (s === undefined) s = this.open(key, f, time);
+    else {
       if (time >= s.last) {
         const gap = time - s.last;
         s.gapN++;
@@ -95,109 +93,88 @@ export class Sessionizer {
         s.first = time; // slightly out-of-order line: widen the session, no negative gap
       }
     }
-    this.count(s, r);
+    this.count(s, f);
   }
 
-  /** Closes every session idle for longer than the gap at log time `watermark`. */
+  /** Closes every session idle for longer than the gap at log time `watermark`, in the order they opened. */
   advance(watermark: number): void {
     const limit = watermark - this.opts.gapSeconds;
-    for (const s of this.active.values()) if (s.last < limit) this.close(s);
+    let idle: SessionState[] | undefined;
+    for (const s of this.active) if (s.last < limit) (idle ??= []).push(s);
+    if (idle !== undefined) this.closeAll(idle);
   }
 
   /** Closes all sessions (end of input). */
   flush(): void {
-    for (const s of this.active.values()) this.close(s);
+    this.closeAll([...this.active]);
   }
 
-  private open(key: string, r: WebRequest, time: number): SessionState {
-    let seen = this.seen.get(key);
-    if (seen === undefined) {
-      seen = { key: detach(key), sessions: 0 };
-      this.seen.set(seen.key, seen);
+  private closeAll(list: SessionState[]): void {
+    list.sort((a, b) => a.opened - b.opened);
+    for (const s of list) this.close(s);
+  }
+
+  private pairKey(ip: number, host: number): number {
+    const pair = ip * 0x100000000 + (host + 1);
+    let key = this.pairs.get(pair);
+    if (key === undefined) {
+      key = this.pairIp.length;
+      this.pairs.set(pair, key);
+      this.pairIp.push(ip);
+      this.pairHost.push(host);
     }
-    const flatKey = seen.key;
-    const number = seen.sessions++;
-    return {
-      key: flatKey,
-      ip: this.byIpAndHost ? detach(r.ip) : flatKey,
-      host: r.host === null ? null : detach(r.host),
-      number,
-      first: time,
-      last: time,
-      n: 0,
-      gapN: 0,
-      gapMean: 0,
-      gapM2: 0,
-      bytes: 0,
-      n4xx: 0,
-      n5xx: 0,
-      head: 0,
-      post: 0,
-      html: 0,
-      image: 0,
-      css: 0,
-      js: 0,
-      htmlDepthSum: 0,
-      htmlDepthSq: 0,
-      depthSum: 0,
-      depthSq: 0,
-      consecutive: 0,
-      lastFolder: -2, // no position (compat: -1 is "no slash") nor hash (>= 0) equals it
-      uaIds: [],
-      uaCounts: [],
-      path0: -1,
-      paths: null,
-      query0: -1,
-      queries: null,
-      lastUa: -1,
-    };
+    return key;
   }
 
-  private count(s: SessionState, r: WebRequest): void {
+  private open(key: number, f: RequestFacts, time: number): SessionState {
+    const number = this.seen[key] ?? 0;
+    if (number === 0) this.keysSeen++;
+    this.seen[key] = number + 1;
+    if (this.byIpAndHost) this.ipsSeen.add(f.ip);
+    const st = this.free.pop() ?? newState();
+    st.key = key;
+    st.slot = this.active.length;
+    st.opened = this.opened++;
+    this.active.push(st);
+    this.byKey[key] = st;
+    st.ip = this.tables.ips.strings[f.ip];
+    st.host = this.tables.hostName(f.host);
+    st.number = number;
+    st.first = time;
+    st.last = time;
+    return st;
+  }
+
+  private count(s: SessionState, f: RequestFacts): void {
     s.n++;
-    s.bytes += r.bytes;
-    const status = r.status;
+    s.bytes += f.bytes;
+    const status = f.status;
     if (status >= 400) {
       if (status < 500) s.n4xx++;
       else s.n5xx++;
     }
-    const m = r.method;
-    if (m === "POST") s.post++;
-    else if (m === "HEAD") s.head++;
-    const path = r.path;
-    // one pass over the path: depth, hash of the folder (up to the last '/'), hash of the whole path
-    let depth = 0;
-    let h = 0x811c9dc5;
-    let folderHash = h;
-    let lastSlash = -1;
-    for (let i = 0; i < path.length; i++) {
-      const c = path.charCodeAt(i);
-      h = Math.imul(h ^ c, 0x01000193);
-      if (c === 47) {
-        depth++;
-        folderHash = h;
-        lastSlash = i;
-      }
-    }
-    const pathHash = h >>> 0;
+    if (f.method === Method.Post) s.post++;
+    else if (f.method === Method.Head) s.head++;
+    const depth = f.depth;
     s.depthSum += depth;
     s.depthSq += depth * depth;
-    if (s.path0 === -1) s.path0 = pathHash;
-    else if (s.paths !== null) s.paths.add(pathHash);
-    else if (pathHash !== s.path0) s.paths = new Set([s.path0, pathHash]);
-    if (r.query !== null) {
-      const q = fnv1a(r.query);
+    const path = f.pathHash;
+    if (s.path0 === -1) s.path0 = path;
+    else if (s.paths !== null) s.paths.add(path);
+    else if (path !== s.path0) s.paths = new Set([s.path0, path]);
+    const q = f.queryHash;
+    if (q !== -1) {
       if (s.query0 === -1) s.query0 = q;
       else if (s.queries !== null) s.queries.add(q);
       else if (q !== s.query0) s.queries = new Set([s.query0, q]);
     }
-    switch (requestType(path, r.contentType, this.opts.compat)) {
+    switch (f.contentType >= 0 ? f.contentType : f.pathType) {
       case RequestType.Html: {
         s.html++;
         s.htmlDepthSum += depth;
         s.htmlDepthSq += depth * depth;
         // Bothound compared the positions of the last '/', not the folders themselves
-        const folder = this.opts.compat ? lastSlash : folderHash >>> 0;
+        const folder = this.opts.compat ? f.lastSlash : f.folderHash;
         if (folder === s.lastFolder) s.consecutive++;
         s.lastFolder = folder;
         break;
@@ -212,31 +189,38 @@ export class Sessionizer {
         s.js++;
         break;
     }
-    // most sessions keep one user agent: compare with the last one before hashing the string
-    const ua =
-      s.lastUa !== -1 && this.userAgents.strings[s.lastUa] === r.userAgent
-        ? s.lastUa
-        : this.userAgents.id(r.userAgent);
-    s.lastUa = ua;
-    const ids = s.uaIds;
-    const k = ids.indexOf(ua);
-    if (k === -1) {
-      ids.push(ua);
-      s.uaCounts.push(1);
+    // most sessions keep one user agent
+    const ua = f.userAgent;
+    if (ua === s.lastUa) {
+      s.uaCounts[s.lastUaIndex]++;
+      return;
+    }
+    let k = 0;
+    while (k < s.uaN && s.uaIds[k] !== ua) k++;
+    if (k === s.uaN) {
+      s.uaIds[k] = ua;
+      s.uaCounts[k] = 1;
+      s.uaN++;
     } else {
       s.uaCounts[k]++;
     }
+    s.lastUa = ua;
+    s.lastUaIndex = k;
   }
 
   private close(s: SessionState): void {
-    this.active.delete(s.key);
-    const strings = this.userAgents.strings;
-    const userAgents =
-      s.uaIds.length === 1
-        ? [{ ua: strings[s.uaIds[0]], requests: s.uaCounts[0] }]
-        : s.uaIds
-            .map((id, i) => ({ ua: strings[id], requests: s.uaCounts[i] }))
-            .sort((a, b) => b.requests - a.requests);
+    this.byKey[s.key] = undefined;
+    const last = this.active.pop()!;
+    if (last !== s) {
+      this.active[s.slot] = last;
+      last.slot = s.slot;
+    }
+    const strings = this.tables.userAgents.strings;
+    const userAgents = [{ ua: strings[s.uaIds[0]], requests: s.uaCounts[0] }];
+    if (s.uaN > 1) {
+      for (let i = 1; i < s.uaN; i++) userAgents.push({ ua: strings[s.uaIds[i]], requests: s.uaCounts[i] });
+      userAgents.sort((a, b) => b.requests - a.requests);
+    }
     this.emit({
       ip: s.ip,
       host: s.host,
@@ -247,5 +231,79 @@ export class Sessionizer {
       features: sessionFeatures(s, this.opts.gapSeconds, this.opts.compat),
       userAgents,
     });
+    resetState(s);
+    this.free.push(s);
   }
+}
+
+function newState(): SessionState {
+  return resetState({
+    key: 0,
+    slot: 0,
+    opened: 0,
+    ip: "",
+    host: null,
+    number: 0,
+    first: 0,
+    last: 0,
+    n: 0,
+    gapN: 0,
+    gapMean: 0,
+    gapM2: 0,
+    bytes: 0,
+    n4xx: 0,
+    n5xx: 0,
+    head: 0,
+    post: 0,
+    html: 0,
+    image: 0,
+    css: 0,
+    js: 0,
+    htmlDepthSum: 0,
+    htmlDepthSq: 0,
+    depthSum: 0,
+    depthSq: 0,
+    consecutive: 0,
+    lastFolder: -2,
+    uaIds: [],
+    uaCounts: [],
+    uaN: 0,
+    path0: -1,
+    paths: null,
+    query0: -1,
+    queries: null,
+    lastUa: -1,
+    lastUaIndex: -1,
+  });
+}
+
+/** Clears the running sums of a state for its next session (keeps its arrays). */
+function resetState(s: SessionState): SessionState {
+  s.n = 0;
+  s.gapN = 0;
+  s.gapMean = 0;
+  s.gapM2 = 0;
+  s.bytes = 0;
+  s.n4xx = 0;
+  s.n5xx = 0;
+  s.head = 0;
+  s.post = 0;
+  s.html = 0;
+  s.image = 0;
+  s.css = 0;
+  s.js = 0;
+  s.htmlDepthSum = 0;
+  s.htmlDepthSq = 0;
+  s.depthSum = 0;
+  s.depthSq = 0;
+  s.consecutive = 0;
+  s.lastFolder = -2; // no position (compat: -1 is "no slash") nor hash (>= 0) equals it
+  s.uaN = 0;
+  s.path0 = -1;
+  s.paths = null;
+  s.query0 = -1;
+  s.queries = null;
+  s.lastUa = -1;
+  s.lastUaIndex = -1;
+  return s;
 }

@@ -1,5 +1,15 @@
 import { UsageError } from "../../core/errors.ts";
 import type { BadLineReason } from "../bad-lines.ts";
+import {
+  hashRange,
+  methodOf,
+  type RequestFacts,
+  type RequestTables,
+  resetFacts,
+  setPath,
+  setRequestTarget,
+} from "../../web/request-facts.ts";
+import { typeFromContentType } from "../../web/request-type.ts";
 import type { WebRequest } from "./record.ts";
 import { parseClfTime, parseIsoTime } from "./time.ts";
 
@@ -28,6 +38,17 @@ export interface LineParser {
   parse(line: string, into?: WebRequest): ParseResult;
   /** The same on the line text[start, stop) of a larger string, without slicing it out. */
   parseRange(text: string, start: number, stop: number, into?: WebRequest): ParseResult;
+  /**
+   * What sessions need of the line text[start, stop), read into `into` without making a string
+   * (strings become ids in `tables`); absent for formats that have only `parseRange`.
+   */
+  factsRange?(
+    text: string,
+    start: number,
+    stop: number,
+    into: RequestFacts,
+    tables: RequestTables,
+  ): RequestFacts | BadLineReason;
 }
 
 interface Step {
@@ -38,9 +59,15 @@ interface Step {
   quoted: boolean;
 }
 
-/** Reads the value line[s, e) into the request; returns a reason when the value is bad. */
-// biome-ignore lint/suspicious/noConfusingVoidType: setters return a reason only when the value is bad
-type Setter = (r: WebRequest, line: string, s: number, e: number) => BadLineReason | undefined | void;
+/** Reads the value line[s, e) into the record; returns a reason when the value is bad. */
+type Setter<R> = (
+  r: R,
+  line: string,
+  s: number,
+  e: number,
+  tables: RequestTables,
+  // biome-ignore lint/suspicious/noConfusingVoidType: setters return a reason only when the value is bad
+) => BadLineReason | undefined | void;
 
 const KNOWN = new Set([
   "remote_addr",
@@ -134,41 +161,68 @@ function setRequestUri(r: WebRequest, line: string, s: number, e: number): void 
   }
 }
 
-const SETTERS: Record<string, Setter> = {
+/**
+ * Splits a request line "GET /path?q HTTP/1.1" at line[s, e) into method, target and protocol ranges,
+ * written to REQUEST_PARTS (method end, target start, target end, protocol start; -1 when absent).
+ * Anything else (e.g. a TLS handshake sent to port 80) is all target; HTTP/0.9 "GET /" has no protocol.
+ */
+const REQUEST_PARTS = new Int32Array(4);
+function splitRequest(line: string, s: number, e: number): Int32Array {
+  const p = REQUEST_PARTS;
+  const a = line.indexOf(" ", s);
+  const b = line.lastIndexOf(" ", e - 1);
+  if (a > s && a < e && b > a && line.startsWith("HTTP/", b + 1)) {
+    p[0] = a;
+    p[1] = a + 1;
+    p[2] = b;
+    p[3] = b + 1;
+  } else if (a > s && a < e && b === a && line.charCodeAt(a + 1) === 47) {
+    p[0] = a;
+    p[1] = a + 1;
+    p[2] = e;
+    p[3] = -1;
+  } else {
+    p[0] = -1;
+    p[1] = s;
+    p[2] = e;
+    p[3] = -1;
+  }
+  return p;
+}
+
+/** Setters both record kinds share: times and the status. */
+const timeLocal: Setter<{ time: number }> = (r, line, s, e) => {
+  r.time = parseClfTime(line, s, e);
+  if (Number.isNaN(r.time)) return "bad-time";
+};
+const timeIso: Setter<{ time: number }> = (r, line, s, e) => {
+  r.time = parseIsoTime(line.slice(s, e));
+  if (Number.isNaN(r.time)) return "bad-time";
+};
+const msec: Setter<{ time: number }> = (r, line, s, e) => {
+  r.time = Number(line.slice(s, e));
+  if (!(r.time > 0)) return "bad-time";
+};
+const status: Setter<{ status: number }> = (r, line, s, e) => {
+  const v = e - s === 3 ? integer(line, s, e) : -1;
+  if (!(v >= 100 && v <= 599)) return "bad-status";
+  r.status = v;
+};
+
+const SETTERS: Record<string, Setter<WebRequest>> = {
   remote_addr(r, line, s, e) {
     if (!isIpLike(line, s, e)) return "bad-address";
     r.ip = line.slice(s, e);
   },
   remote_user() {},
-  time_local(r, line, s, e) {
-    r.time = parseClfTime(line, s, e);
-    if (Number.isNaN(r.time)) return "bad-time";
-  },
-  time_iso8601(r, line, s, e) {
-    r.time = parseIsoTime(line.slice(s, e));
-    if (Number.isNaN(r.time)) return "bad-time";
-  },
-  msec(r, line, s, e) {
-    r.time = Number(line.slice(s, e));
-    if (!(r.time > 0)) return "bad-time";
-  },
+  time_local: timeLocal,
+  time_iso8601: timeIso,
+  msec,
   request(r, line, s, e) {
-    // "GET /path?q HTTP/1.1"; anything else (e.g. a TLS handshake sent to port 80) is kept as the path
-    const a = line.indexOf(" ", s);
-    const b = line.lastIndexOf(" ", e - 1);
-    if (a > s && a < e && b > a && line.startsWith("HTTP/", b + 1)) {
-      r.method = token(line, s, a, METHODS);
-      setRequestUri(r, line, a + 1, b);
-      r.protocol = token(line, b + 1, e, PROTOCOLS);
-    } else if (a > s && a < e && b === a && line.charCodeAt(a + 1) === 47) {
-      r.method = token(line, s, a, METHODS); // HTTP/0.9 "GET /"
-      setRequestUri(r, line, a + 1, e);
-      r.protocol = "";
-    } else {
-      r.method = "";
-      setRequestUri(r, line, s, e);
-      r.protocol = "";
-    }
+    const p = splitRequest(line, s, e);
+    r.method = p[0] < 0 ? "" : token(line, s, p[0], METHODS);
+    setRequestUri(r, line, p[1], p[2]);
+    r.protocol = p[3] < 0 ? "" : token(line, p[3], e, PROTOCOLS);
   },
   request_method(r, line, s, e) {
     r.method = token(line, s, e, METHODS);
@@ -185,11 +239,7 @@ const SETTERS: Record<string, Setter> = {
   server_protocol(r, line, s, e) {
     r.protocol = token(line, s, e, PROTOCOLS);
   },
-  status(r, line, s, e) {
-    const v = e - s === 3 ? integer(line, s, e) : -1;
-    if (!(v >= 100 && v <= 599)) return "bad-status";
-    r.status = v;
-  },
+  status,
   body_bytes_sent(r, line, s, e) {
     r.bytes = isDash(line, s, e) ? 0 : integer(line, s, e);
     if (!(r.bytes >= 0)) return "wrong-format";
@@ -218,6 +268,52 @@ SETTERS.query_string = SETTERS.args;
 SETTERS.bytes_sent = SETTERS.body_bytes_sent;
 SETTERS.http_host = SETTERS.host;
 SETTERS.server_name = SETTERS.host;
+
+/** The same variables read into RequestFacts; variables sessions do not use have none and are skipped. */
+const FACT_SETTERS: Record<string, Setter<RequestFacts>> = {
+  remote_addr(f, line, s, e, tables) {
+    f.ip = tables.ipOf(line, s, e, isIpLike);
+    if (f.ip === -1) return "bad-address";
+  },
+  time_local: timeLocal,
+  time_iso8601: timeIso,
+  msec,
+  request(f, line, s, e) {
+    const p = splitRequest(line, s, e);
+    f.method = p[0] < 0 ? 0 : methodOf(line, s, p[0]);
+    setRequestTarget(f, line, p[1], p[2]);
+  },
+  request_method(f, line, s, e) {
+    f.method = methodOf(line, s, e);
+  },
+  request_uri(f, line, s, e) {
+    setRequestTarget(f, line, s, e);
+  },
+  uri(f, line, s, e) {
+    setPath(f, line, s, e);
+  },
+  args(f, line, s, e) {
+    f.queryHash = isDash(line, s, e) ? -1 : hashRange(line, s, e);
+  },
+  status,
+  body_bytes_sent(f, line, s, e) {
+    f.bytes = isDash(line, s, e) ? 0 : integer(line, s, e);
+    if (!(f.bytes >= 0)) return "wrong-format";
+  },
+  http_user_agent(f, line, s, e, tables) {
+    f.userAgent = isDash(line, s, e) ? tables.userAgentOf(f.ip, "", 0, 0) : tables.userAgentOf(f.ip, line, s, e);
+  },
+  host(f, line, s, e, tables) {
+    f.host = isDash(line, s, e) ? -1 : tables.hosts.idOf(line, s, e);
+  },
+  sent_http_content_type(f, line, s, e, tables) {
+    f.contentType = isDash(line, s, e) ? -1 : typeFromContentType(line.slice(s, e), tables.compat);
+  },
+};
+FACT_SETTERS.query_string = FACT_SETTERS.args;
+FACT_SETTERS.bytes_sent = FACT_SETTERS.body_bytes_sent;
+FACT_SETTERS.http_host = FACT_SETTERS.host;
+FACT_SETTERS.server_name = FACT_SETTERS.host;
 
 /** Clears a reused record to the state of a fresh one. */
 export function resetRequest(r: WebRequest): WebRequest {
@@ -270,7 +366,6 @@ function closingQuote(text: string, from: number, stop: number): number {
 /** Compiles an nginx log_format string; throws a usage error for a format it cannot read. */
 export function compileLogFormat(format: string, name = "log_format"): LineParser {
   const { lead, steps } = tokenize(format);
-  const setters = steps.map((s) => (KNOWN.has(s.name) ? SETTERS[s.name] : undefined));
   const hasTime = steps.some(
     (s) => s.name === "time_local" || s.name === "time_iso8601" || s.name === "msec",
   );
@@ -279,26 +374,54 @@ export function compileLogFormat(format: string, name = "log_format"): LineParse
     throw new UsageError(
       `log format needs $remote_addr and a time ($time_local, $time_iso8601 or $msec): ${format}`,
     );
-  const parseRange = generateParser(lead, steps, setters);
-  return { name, format, parseRange, parse: (line, into) => parseRange(line, 0, line.length, into) };
+  const parseRange = generateParser<WebRequest>(
+    lead,
+    steps,
+    steps.map((s) => (KNOWN.has(s.name) ? SETTERS[s.name] : undefined)),
+    (into) => (into ? resetRequest(into) : emptyRequest()),
+  );
+  const factsRange = generateParser<RequestFacts>(
+    lead,
+    steps,
+    steps.map((s) => (KNOWN.has(s.name) ? FACT_SETTERS[s.name] : undefined)),
+    (into) => resetFacts(into!),
+  );
+  return {
+    name,
+    format,
+    parseRange,
+    parse: (line, into) => parseRange(line, 0, line.length, into),
+    factsRange,
+  };
 }
 
-type ParseRangeFn = (text: string, start: number, stop: number, into?: WebRequest) => ParseResult;
+type RangeParser<R> = (
+  text: string,
+  start: number,
+  stop: number,
+  into: R | undefined,
+  tables?: RequestTables,
+) => R | BadLineReason;
 
 /**
- * Straight-line code for one format, built with `new Function`: each step's literal is inlined and each
- * setter is called from its own call site, which V8 can inline (a loop over a setter table would make
- * one megamorphic call site). Only lengths, JSON-quoted literals and fixed helper names go into the
- * source; the format's text never becomes code.
+ * Straight-line code for one format and record kind, built with `new Function`: each step's literal is
+ * inlined and each setter is called from its own call site, which V8 can inline (a loop over a setter
+ * table would make one megamorphic call site). Values without a setter are only delimited. Only lengths,
+ * JSON-quoted literals and fixed helper names go into the source; the format's text never becomes code.
  */
-function generateParser(lead: string, steps: Step[], setters: (Setter | undefined)[]): ParseRangeFn {
+function generateParser<R>(
+  lead: string,
+  steps: Step[],
+  setters: (Setter<R> | undefined)[],
+  record: (into: R | undefined) => R,
+): RangeParser<R> {
   const q = (v: string) => JSON.stringify(v);
   const body: string[] = [
     'if (stop === start) return "empty";',
     lead
       ? `if (start + ${lead.length} > stop || !text.startsWith(${q(lead)}, start)) return "wrong-format";`
       : "",
-    "const r = into ? resetRequest(into) : emptyRequest();",
+    "const r = record(into);",
     `let pos = start + ${lead.length};`,
     "let end = 0;",
     "let bad;",
@@ -315,17 +438,16 @@ function generateParser(lead: string, steps: Step[], setters: (Setter | undefine
         `if (!text.startsWith(${q(step.after)}, end)) return "wrong-format";`,
       );
     }
-    if (setters[i]) body.push(`bad = set${i}(r, text, pos, end);`, "if (bad) return bad;");
+    if (setters[i]) body.push(`bad = set${i}(r, text, pos, end, tables);`, "if (bad) return bad;");
     body.push(`pos = end + ${n};`);
   });
   body.push("return r;");
   const names = steps.map((_, i) => `set${i}`);
   const make = new Function(
     "closingQuote",
-    "resetRequest",
-    "emptyRequest",
+    "record",
     ...names,
-    `return function parseRange(text, start, stop, into) {\n${body.join("\n")}\n};`,
+    `return function parseRange(text, start, stop, into, tables) {\n${body.join("\n")}\n};`,
   );
-  return make(closingQuote, resetRequest, emptyRequest, ...setters) as ParseRangeFn;
+  return make(closingQuote, record, ...setters) as RangeParser<R>;
 }

@@ -11,6 +11,7 @@ import {
   VHOST_COMBINED,
 } from "./log-format.ts";
 import type { WebRequest } from "./record.ts";
+import { factsOf, type RequestFacts, type RequestTables } from "../../web/request-facts.ts";
 
 export const WEBLOG_FORMATS = ["auto", "combined", "common", "vhost_combined", "json"] as const;
 export type WeblogFormat = (typeof WEBLOG_FORMATS)[number];
@@ -100,15 +101,51 @@ function classify(reason: BadLineReason, line: string): BadLineReason {
  * Bad lines are counted with examples, never fatal. `afterBatch` runs between batches (back-pressure
  * point for writers and the place to advance watermarks).
  */
-export async function readWebLog(
+export function readWebLog(
   files: string[],
   opts: WeblogOptions,
   onRequest: (r: WebRequest) => void,
   afterBatch?: () => Promise<void> | void,
 ): Promise<WeblogStats> {
+  const scratch = opts.reuseRecord ? emptyRequest() : undefined;
+  return scanWebLog(files, opts, (p, text, start, end) => p.parseRange(text, start, end, scratch), onRequest, afterBatch);
+}
+
+/**
+ * The same, read as RequestFacts for sessions: `spare()` gives the record to fill (the consumer takes
+ * it over in onFacts and hands out another). Formats without a facts parser go through WebRequest.
+ */
+export function readWebLogFacts(
+  files: string[],
+  opts: WeblogOptions,
+  tables: RequestTables,
+  spare: () => RequestFacts,
+  onFacts: (f: RequestFacts) => void,
+  afterBatch?: () => Promise<void> | void,
+): Promise<WeblogStats> {
+  const scratch = emptyRequest();
+  return scanWebLog(
+    files,
+    opts,
+    (p, text, start, end) => {
+      if (p.factsRange) return p.factsRange(text, start, end, spare(), tables);
+      const r = p.parseRange(text, start, end, scratch);
+      return typeof r === "string" ? r : factsOf(r, tables, spare());
+    },
+    onFacts,
+    afterBatch,
+  );
+}
+
+async function scanWebLog<R>(
+  files: string[],
+  opts: WeblogOptions,
+  parse: (p: LineParser, text: string, start: number, end: number) => R | BadLineReason,
+  onGood: (r: R) => void,
+  afterBatch?: () => Promise<void> | void,
+): Promise<WeblogStats> {
   let parser = chosenParser(opts);
   const bad = new BadLines();
-  const scratch = opts.reuseRecord ? emptyRequest() : undefined;
   let lines = 0;
   let requests = 0;
   let doneBytes = 0;
@@ -122,18 +159,18 @@ export async function readWebLog(
       const p = parser;
       for (let i = 0; i < count; i++) {
         const start = starts[i];
-        const r = start < 0 ? "oversized" : p.parseRange(text, start, ends[i], scratch);
+        const r = start < 0 ? "oversized" : parse(p, text, start, ends[i]);
         if (typeof r === "string") {
           const line = start < 0 ? OVERSIZED_LINE : text.slice(start, ends[i]);
           bad.add(
-            classify(r, line),
+            classify(r as BadLineReason, line),
             file,
             batch.firstLine + i,
             start < 0 ? "(line over the size limit)" : line,
           );
         } else {
           requests++;
-          onRequest(r);
+          onGood(r);
         }
       }
       lines += count;

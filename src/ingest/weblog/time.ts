@@ -35,11 +35,32 @@ function digits(s: string, at: number, n: number): number {
   return v;
 }
 
-/** Cache of the last "dd/Mon/yyyy:HH:MM" seen and of the last zone suffix: lines of one minute share them. */
-let lastMinuteText = "";
-let lastMinuteEpoch = 0;
-let lastZoneText = "";
-let lastZoneOffset = 0;
+/**
+ * Month number of the three letters at s[i, i + 3) ("Jan" = 1), 0 when none. The sums of the letters of
+ * the twelve English abbreviations differ, so the sum picks the candidate and one comparison confirms it.
+ */
+function monthAt(s: string, i: number): number {
+  const a = s.charCodeAt(i);
+  const b = s.charCodeAt(i + 1);
+  const c = s.charCodeAt(i + 2);
+  const k = a + b + c - MONTH_SUM_MIN;
+  if (!(k >= 0 && k < MONTH_BY_SUM.length)) return 0;
+  const m = MONTH_BY_SUM[k];
+  return m !== 0 && MONTH_CODE[m] === ((a << 16) | (b << 8) | c) ? m : 0;
+}
+const MONTH_NAMES = Object.keys(MONTHS);
+const letterSum = (n: string) => n.charCodeAt(0) + n.charCodeAt(1) + n.charCodeAt(2);
+const MONTH_SUM_MIN = Math.min(...MONTH_NAMES.map(letterSum));
+const MONTH_BY_SUM = new Uint8Array(Math.max(...MONTH_NAMES.map(letterSum)) - MONTH_SUM_MIN + 1);
+const MONTH_CODE = new Int32Array(13);
+for (const n of MONTH_NAMES) {
+  MONTH_BY_SUM[letterSum(n) - MONTH_SUM_MIN] = MONTHS[n];
+  MONTH_CODE[MONTHS[n]] = (n.charCodeAt(0) << 16) | (n.charCodeAt(1) << 8) | n.charCodeAt(2);
+}
+
+/** The last date seen (as y * 10000 + m * 100 + d) and its day number: lines of one day share it. */
+let lastDate = -1;
+let lastDays = 0;
 
 /**
  * Common Log Format time "17/May/2015:10:05:03 +0200" (optionally "10:05:03.123") to epoch seconds;
@@ -48,23 +69,21 @@ let lastZoneOffset = 0;
 export function parseClfTime(s: string, start = 0, end = s.length): number {
   const b = start;
   if (end - b < 20) return Number.NaN;
-  let minuteEpoch: number;
-  if (lastMinuteText !== "" && s.startsWith(lastMinuteText, b)) {
-    minuteEpoch = lastMinuteEpoch;
-  } else {
-    if (s.charCodeAt(b + 2) !== 47 || s.charCodeAt(b + 6) !== 47 || s.charCodeAt(b + 11) !== 58)
-      return Number.NaN;
-    if (s.charCodeAt(b + 14) !== 58 || s.charCodeAt(b + 17) !== 58) return Number.NaN;
-    const d = digits(s, b, 2);
-    const m = MONTHS[s.slice(b + 3, b + 6)];
-    const y = digits(s, b + 7, 4);
-    const hh = digits(s, b + 12, 2);
-    const mm = digits(s, b + 15, 2);
-    if (!m || !(d >= 1 && d <= 31) || Number.isNaN(y) || !(hh <= 23 && mm <= 59)) return Number.NaN;
-    minuteEpoch = daysFromCivil(y, m, d) * 86400 + hh * 3600 + mm * 60;
-    lastMinuteText = s.slice(b, b + 18);
-    lastMinuteEpoch = minuteEpoch;
+  if (s.charCodeAt(b + 2) !== 47 || s.charCodeAt(b + 6) !== 47 || s.charCodeAt(b + 11) !== 58)
+    return Number.NaN;
+  if (s.charCodeAt(b + 14) !== 58 || s.charCodeAt(b + 17) !== 58) return Number.NaN;
+  const d = digits(s, b, 2);
+  const m = monthAt(s, b + 3);
+  const y = digits(s, b + 7, 4);
+  const hh = digits(s, b + 12, 2);
+  const mm = digits(s, b + 15, 2);
+  if (m === 0 || !(d >= 1 && d <= 31) || Number.isNaN(y) || !(hh <= 23 && mm <= 59)) return Number.NaN;
+  const date = y * 10000 + m * 100 + d;
+  if (date !== lastDate) {
+    lastDays = daysFromCivil(y, m, d);
+    lastDate = date;
   }
+  const minuteEpoch = lastDays * 86400 + hh * 3600 + mm * 60;
   const s1 = s.charCodeAt(b + 18) - 48;
   const s2 = s.charCodeAt(b + 19) - 48;
   if (!(s1 >= 0 && s1 <= 6 && s2 >= 0 && s2 <= 9)) return Number.NaN;
@@ -80,15 +99,9 @@ export function parseClfTime(s: string, start = 0, end = s.length): number {
     }
   }
   if (i === end) return t;
-  if (lastZoneText !== "" && end - i === lastZoneText.length && s.startsWith(lastZoneText, i)) {
-    return t - lastZoneOffset;
-  }
   if (s.charCodeAt(i) !== 32) return Number.NaN;
   const off = parseOffset(s, i + 1, end);
-  if (Number.isNaN(off)) return off;
-  lastZoneText = s.slice(i, end);
-  lastZoneOffset = off;
-  return t - off;
+  return Number.isNaN(off) ? off : t - off;
 }
 
 /** "+0200", "-05:30", "Z" at s[i, end) -> offset seconds east of UTC. */

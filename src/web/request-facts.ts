@@ -1,0 +1,233 @@
+import { Interner, IntIds } from "../core/interner.ts";
+import type { WebRequest } from "../ingest/weblog/record.ts";
+import { RequestType, typeFromContentType, typeOfExtension } from "./request-type.ts";
+
+/**
+ * What the sessionizer needs of one request, as numbers: strings (IP, host, user agent) are ids in the
+ * run's tables, the path and query are reduced to hashes and counts. Parsers fill these straight from
+ * the log text, so a request costs no allocation; records are pooled and reused.
+ */
+export interface RequestFacts {
+  /** Epoch seconds. */
+  time: number;
+  ip: number;
+  /** Host id, -1 when the log has none. */
+  host: number;
+  status: number;
+  bytes: number;
+  method: number;
+  /** Slashes in the path. */
+  depth: number;
+  /** 31-bit hashes of the path and of its folder (up to the last '/'); position of the last '/'. */
+  pathHash: number;
+  folderHash: number;
+  lastSlash: number;
+  /** Type from the path's extension. */
+  pathType: RequestType;
+  /** Type from the response content type, -1 when the log has none. */
+  contentType: number;
+  /** 31-bit hash of the query string, -1 without one. */
+  queryHash: number;
+  userAgent: number;
+}
+
+export const Method = { Other: 0, Post: 1, Head: 2 } as const;
+
+export function emptyFacts(): RequestFacts {
+  return {
+    time: Number.NaN,
+    ip: -1,
+    host: -1,
+    status: 0,
+    bytes: 0,
+    method: Method.Other,
+    depth: 0,
+    pathHash: 0,
+    folderHash: 0,
+    lastSlash: -1,
+    pathType: RequestType.Html,
+    contentType: -1,
+    queryHash: -1,
+    userAgent: -1,
+  };
+}
+
+export function resetFacts(f: RequestFacts): RequestFacts {
+  f.time = Number.NaN;
+  f.ip = -1;
+  f.host = -1;
+  f.status = 0;
+  f.bytes = 0;
+  f.method = Method.Other;
+  f.depth = 0;
+  f.pathHash = 0;
+  f.folderHash = 0;
+  f.lastSlash = -1;
+  f.pathType = RequestType.Html;
+  f.contentType = -1;
+  f.queryHash = -1;
+  f.userAgent = -1;
+  return f;
+}
+
+/**
+ * The strings behind the ids of one run, shared by its parser and sessionizers. Hosts are kept as the
+ * log wrote them; `hostName` is the lower-cased site name.
+ */
+export class RequestTables {
+  readonly ips = new Interner();
+  readonly hosts = new Interner();
+  readonly userAgents = new Interner();
+  private readonly hostNames: string[] = [];
+  /** IPv4 addresses in canonical dotted form, by their 32-bit value: no string work per line. */
+  private readonly v4 = new IntIds();
+  /** The last user agent of each IP: most clients keep theirs, so a comparison saves the hashing. */
+  private lastAgent = new Int32Array(1024).fill(-1);
+
+  constructor(readonly compat = false) {}
+
+  hostName(id: number): string | null {
+    if (id < 0) return null;
+    let name = this.hostNames[id];
+    if (name === undefined) {
+      name = this.hosts.strings[id].toLowerCase();
+      this.hostNames[id] = name;
+    }
+    return name;
+  }
+
+  /**
+   * Id of the client address text[start, end); -1 when it is not an IPv4 address in canonical form and
+   * `valid` (when given) rejects it.
+   */
+  ipOf(
+    text: string,
+    start: number,
+    end: number,
+    valid?: (text: string, start: number, end: number) => boolean,
+  ): number {
+    const v = ipv4Value(text, start, end);
+    if (v === -1) return valid && !valid(text, start, end) ? -1 : this.ips.idOf(text, start, end);
+    let id = this.v4.get(v | 0);
+    if (id === -1) {
+      id = this.ips.idOf(text, start, end);
+      this.v4.set(v | 0, id);
+    }
+    return id;
+  }
+
+  /** Id of the user agent text[start, end) sent by IP id `ip` (-1 when not known yet). */
+  userAgentOf(ip: number, text: string, start: number, end: number): number {
+    if (ip >= 0 && ip < this.lastAgent.length) {
+      const last = this.lastAgent[ip];
+      if (last >= 0) {
+        const s = this.userAgents.strings[last];
+        if (s.length === end - start && text.slice(start, end) === s) return last;
+      }
+    }
+    const id = this.userAgents.idOf(text, start, end);
+    if (ip >= 0) {
+      if (ip >= this.lastAgent.length) {
+        const grown = new Int32Array(Math.max(ip + 1, this.lastAgent.length * 2)).fill(-1);
+        grown.set(this.lastAgent);
+        this.lastAgent = grown;
+      }
+      this.lastAgent[ip] = id;
+    }
+    return id;
+  }
+}
+
+/** The value of a canonical dotted IPv4 address (no leading zeros, octets <= 255) at text[start, end), else -1. */
+function ipv4Value(text: string, start: number, end: number): number {
+  if (end - start > 15 || end - start < 7) return -1;
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else {
+      const d = c - 48;
+      if (d < 0 || d > 9 || (digits === 1 && octet === 0)) return -1;
+      octet = octet * 10 + d;
+      digits++;
+      if (octet > 255) return -1;
+    }
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return value * 256 + octet;
+}
+
+/** Method code of text[start, end). */
+export function methodOf(text: string, start: number, end: number): number {
+  if (end - start !== 4) return Method.Other;
+  if (text.startsWith("POST", start)) return Method.Post;
+  if (text.startsWith("HEAD", start)) return Method.Head;
+  return Method.Other;
+}
+
+/** Depth, hashes and type of the path text[start, end) in one pass. */
+export function setPath(f: RequestFacts, text: string, start: number, end: number): void {
+  let depth = 0;
+  let h = 0x811c9dc5;
+  let folder = h;
+  let lastSlash = -1;
+  let lastDot = -1;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    h = Math.imul(h ^ c, 0x01000193);
+    if (c === 47) {
+      depth++;
+      folder = h;
+      lastSlash = i;
+    } else if (c === 46) lastDot = i;
+  }
+  f.depth = depth;
+  f.pathHash = h & 0x7fffffff;
+  f.folderHash = folder & 0x7fffffff;
+  // Bothound compared positions of the last '/' within the path (-1: none)
+  f.lastSlash = lastSlash < 0 ? -1 : lastSlash - start;
+  f.pathType = typeOfExtension(text, lastDot > lastSlash ? lastDot : -1, end);
+}
+
+/** 31-bit FNV-1a of text[start, end). */
+export function hashRange(text: string, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h & 0x7fffffff;
+}
+
+/** Path and query of a request target text[start, end) ("/a/b?x=1"). */
+export function setRequestTarget(f: RequestFacts, text: string, start: number, end: number): void {
+  const q = text.indexOf("?", start);
+  if (q === -1 || q >= end) {
+    setPath(f, text, start, end);
+    f.queryHash = -1;
+  } else {
+    setPath(f, text, start, q);
+    f.queryHash = hashRange(text, q + 1, end);
+  }
+}
+
+/** The facts of a request some other reader produced (JSON lines, Elasticsearch, tests). */
+export function factsOf(r: WebRequest, tables: RequestTables, into: RequestFacts): RequestFacts {
+  const f = resetFacts(into);
+  f.time = r.time;
+  f.ip = tables.ipOf(r.ip, 0, r.ip.length);
+  f.host = r.host === null ? -1 : tables.hosts.id(r.host);
+  f.status = r.status;
+  f.bytes = r.bytes;
+  f.method = methodOf(r.method, 0, r.method.length);
+  setPath(f, r.path, 0, r.path.length);
+  f.queryHash = r.query === null ? -1 : hashRange(r.query, 0, r.query.length);
+  f.contentType = r.contentType ? typeFromContentType(r.contentType, tables.compat) : -1;
+  f.userAgent = tables.userAgentOf(f.ip, r.userAgent, 0, r.userAgent.length);
+  return f;
+}
