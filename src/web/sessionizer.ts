@@ -99,9 +99,9 @@ export class Sessionizer {
   /** Closes every session idle for longer than the gap at log time `watermark`, in the order they opened. */
   advance(watermark: number): void {
     const limit = watermark - this.opts.gapSeconds;
-    let idle: SessionState[] | undefined;
-    for (const s of this.active) if (s.last < limit) (idle ??= []).push(s);
-    if (idle !== undefined) this.closeAll(idle);
+    const idle: SessionState[] = [];
+    for (const s of this.active) if (s.last < limit) idle.push(s);
+    if (idle.length > 0) this.closeAll(idle);
   }
 
   /** Closes all sessions (end of input). */

@@ -1,4 +1,5 @@
 import { UsageError } from "../../core/errors.ts";
+import { factsOf, type RequestFacts, type RequestTables } from "../../web/request-facts.ts";
 import { type BadLineReason, BadLines } from "../bad-lines.ts";
 import { OVERSIZED_LINE, readTextBatches, type TextBatch } from "../source.ts";
 import { type JsonFieldMapping, jsonLineParser } from "./json-lines.ts";
@@ -11,7 +12,6 @@ import {
   VHOST_COMBINED,
 } from "./log-format.ts";
 import type { WebRequest } from "./record.ts";
-import { factsOf, type RequestFacts, type RequestTables } from "../../web/request-facts.ts";
 
 export const WEBLOG_FORMATS = ["auto", "combined", "common", "vhost_combined", "json"] as const;
 export type WeblogFormat = (typeof WEBLOG_FORMATS)[number];
@@ -108,7 +108,13 @@ export function readWebLog(
   afterBatch?: () => Promise<void> | void,
 ): Promise<WeblogStats> {
   const scratch = opts.reuseRecord ? emptyRequest() : undefined;
-  return scanWebLog(files, opts, (p, text, start, end) => p.parseRange(text, start, end, scratch), onRequest, afterBatch);
+  return scanWebLog(
+    files,
+    opts,
+    (p, text, start, end) => p.parseRange(text, start, end, scratch),
+    onRequest,
+    afterBatch,
+  );
 }
 
 /**

@@ -58,6 +58,13 @@ for (const n of MONTH_NAMES) {
   MONTH_CODE[MONTHS[n]] = (n.charCodeAt(0) << 16) | (n.charCodeAt(1) << 8) | n.charCodeAt(2);
 }
 
+/** Two decimal digits at s[i, i + 2); out of 0..99 when either is not a digit. */
+function two(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const c = s.charCodeAt(i + 1) - 48;
+  return a >>> 0 > 9 || c >>> 0 > 9 ? -1 : a * 10 + c;
+}
+
 /** The last date seen (as y * 10000 + m * 100 + d) and its day number: lines of one day share it. */
 let lastDate = -1;
 let lastDays = 0;
@@ -72,12 +79,19 @@ export function parseClfTime(s: string, start = 0, end = s.length): number {
   if (s.charCodeAt(b + 2) !== 47 || s.charCodeAt(b + 6) !== 47 || s.charCodeAt(b + 11) !== 58)
     return Number.NaN;
   if (s.charCodeAt(b + 14) !== 58 || s.charCodeAt(b + 17) !== 58) return Number.NaN;
-  const d = digits(s, b, 2);
+  const d = two(s, b);
   const m = monthAt(s, b + 3);
-  const y = digits(s, b + 7, 4);
-  const hh = digits(s, b + 12, 2);
-  const mm = digits(s, b + 15, 2);
-  if (m === 0 || !(d >= 1 && d <= 31) || Number.isNaN(y) || !(hh <= 23 && mm <= 59)) return Number.NaN;
+  const century = two(s, b + 7);
+  const year = two(s, b + 9);
+  const y = century * 100 + year;
+  const hh = two(s, b + 12);
+  const mm = two(s, b + 15);
+  // two() gives -1 for a non-digit, which every range check below rejects
+  if (
+    m === 0 ||
+    !(d >= 1 && d <= 31 && century >= 0 && year >= 0 && hh >= 0 && hh <= 23 && mm >= 0 && mm <= 59)
+  )
+    return Number.NaN;
   const date = y * 10000 + m * 100 + d;
   if (date !== lastDate) {
     lastDays = daysFromCivil(y, m, d);
