@@ -18,7 +18,7 @@ export class ReorderBuffer<T extends { time: number }> {
 
   push(item: T): void {
     const t = item.time;
-    if (t < this.released) {
+    if (t < this.released || t < this.newest - this.lateness) {
       this.tooLate++;
       this.emit(item);
       return;
@@ -34,7 +34,9 @@ export class ReorderBuffer<T extends { time: number }> {
     }
     if (t > this.newest) {
       this.newest = t;
-      this.release(t - this.lateness);
+      // most lines release nothing: look at the oldest held item before calling
+      const upTo = t - this.lateness;
+      if (items[this.head].time <= upTo) this.release(upTo);
     }
   }
 
@@ -45,7 +47,7 @@ export class ReorderBuffer<T extends { time: number }> {
 
   /** The time up to which items have left: a safe watermark for downstream operators. */
   get watermark(): number {
-    return this.released;
+    return Math.max(this.released, this.newest - this.lateness);
   }
 
   private release(upTo: number): void {
@@ -62,6 +64,5 @@ export class ReorderBuffer<T extends { time: number }> {
       h = 0;
     }
     this.head = h;
-    if (upTo !== Number.POSITIVE_INFINITY && upTo > this.released) this.released = upTo;
   }
 }

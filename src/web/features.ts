@@ -2,10 +2,9 @@ import type { SessionFeature } from "../store/schema.ts";
 
 /** Per-session running sums: plain data, updated once per request, enough to compute every feature. */
 export interface SessionState {
-  /** The sessionizer's key: IP id, or IP-and-host pair id. */
+  /** The sessionizer's key: IP id, or IP-and-host pair id; -1 once closed. */
   key: number;
-  /** Place in the sessionizer's list of active sessions, and the order it was opened in. */
-  slot: number;
+  /** Sequence number of the session's opening in its sessionizer. */
   opened: number;
   ip: string;
   host: string | null;

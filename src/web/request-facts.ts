@@ -173,15 +173,20 @@ export function methodOf(text: string, start: number, end: number): number {
   return Method.Other;
 }
 
-/** Depth, hashes and type of the path text[start, end) in one pass. */
-export function setPath(f: RequestFacts, text: string, start: number, end: number): void {
+/**
+ * Depth, hashes and type of the path text[start, end) in one pass, which stops at a '?' when `query`
+ * is set (a request target); returns where the path ended.
+ */
+function readPath(f: RequestFacts, text: string, start: number, end: number, query: boolean): number {
   let depth = 0;
   let h = 0x811c9dc5;
   let folder = h;
   let lastSlash = -1;
   let lastDot = -1;
-  for (let i = start; i < end; i++) {
+  let i = start;
+  for (; i < end; i++) {
     const c = text.charCodeAt(i);
+    if (c === 63 && query) break;
     h = Math.imul(h ^ c, 0x01000193);
     if (c === 47) {
       depth++;
@@ -194,7 +199,13 @@ export function setPath(f: RequestFacts, text: string, start: number, end: numbe
   f.folderHash = folder & 0x7fffffff;
   // Bothound compared positions of the last '/' within the path (-1: none)
   f.lastSlash = lastSlash < 0 ? -1 : lastSlash - start;
-  f.pathType = typeOfExtension(text, lastDot > lastSlash ? lastDot : -1, end);
+  f.pathType = typeOfExtension(text, lastDot > lastSlash ? lastDot : -1, i);
+  return i;
+}
+
+/** Depth, hashes and type of the path text[start, end). */
+export function setPath(f: RequestFacts, text: string, start: number, end: number): void {
+  readPath(f, text, start, end, false);
 }
 
 /** 31-bit FNV-1a of text[start, end). */
@@ -206,14 +217,8 @@ export function hashRange(text: string, start: number, end: number): number {
 
 /** Path and query of a request target text[start, end) ("/a/b?x=1"). */
 export function setRequestTarget(f: RequestFacts, text: string, start: number, end: number): void {
-  const q = text.indexOf("?", start);
-  if (q === -1 || q >= end) {
-    setPath(f, text, start, end);
-    f.queryHash = -1;
-  } else {
-    setPath(f, text, start, q);
-    f.queryHash = hashRange(text, q + 1, end);
-  }
+  const q = readPath(f, text, start, end, true);
+  f.queryHash = q < end ? hashRange(text, q + 1, end) : -1;
 }
 
 /** The facts of a request some other reader produced (JSON lines, Elasticsearch, tests). */

@@ -33,9 +33,15 @@ export interface WebSession {
  * of distinct keys, not the input.
  */
 export class Sessionizer {
-  /** Active sessions: by key, and as a list (for the watermark sweep). */
+  /** Active sessions by key. */
   private readonly byKey: (SessionState | undefined)[] = [];
-  private readonly active: SessionState[] = [];
+  /**
+   * Sessions in the order they opened, for the watermark sweep: an entry is live while its state still
+   * has the open number written beside it (states are reused); dead entries are dropped by the sweep.
+   */
+  private order: SessionState[] = [];
+  private orderOpened: number[] = [];
+  private activeCount = 0;
   private opened = 0;
   /** Sessions so far per key seen (the next session number), and how many keys were seen. */
   private readonly seen: number[] = [];
@@ -59,7 +65,7 @@ export class Sessionizer {
   }
 
   get activeSessions(): number {
-    return this.active.length;
+    return this.activeCount;
   }
 
   /** Distinct client IPs seen so far. */
@@ -98,20 +104,31 @@ export class Sessionizer {
 
   /** Closes every session idle for longer than the gap at log time `watermark`, in the order they opened. */
   advance(watermark: number): void {
-    const limit = watermark - this.opts.gapSeconds;
-    const idle: SessionState[] = [];
-    for (const s of this.active) if (s.last < limit) idle.push(s);
-    if (idle.length > 0) this.closeAll(idle);
+    this.sweep(watermark - this.opts.gapSeconds);
   }
 
   /** Closes all sessions (end of input). */
   flush(): void {
-    this.closeAll([...this.active]);
+    this.sweep(Number.POSITIVE_INFINITY);
   }
 
-  private closeAll(list: SessionState[]): void {
-    list.sort((a, b) => a.opened - b.opened);
-    for (const s of list) this.close(s);
+  /** Closes the sessions whose last request is before `limit` and compacts the open-order list. */
+  private sweep(limit: number): void {
+    const order = this.order;
+    const opened = this.orderOpened;
+    let kept = 0;
+    for (let i = 0; i < order.length; i++) {
+      const s = order[i];
+      if (s.opened !== opened[i] || s.key === -1) continue;
+      if (s.last < limit) this.close(s);
+      else {
+        order[kept] = s;
+        opened[kept] = opened[i];
+        kept++;
+      }
+    }
+    order.length = kept;
+    opened.length = kept;
   }
 
   private pairKey(ip: number, host: number): number {
@@ -133,9 +150,10 @@ export class Sessionizer {
     if (this.byIpAndHost) this.ipsSeen.add(f.ip);
     const st = this.free.pop() ?? newState();
     st.key = key;
-    st.slot = this.active.length;
     st.opened = this.opened++;
-    this.active.push(st);
+    this.order.push(st);
+    this.orderOpened.push(st.opened);
+    this.activeCount++;
     this.byKey[key] = st;
     st.ip = this.tables.ips.strings[f.ip];
     st.host = this.tables.hostName(f.host);
@@ -210,11 +228,7 @@ export class Sessionizer {
 
   private close(s: SessionState): void {
     this.byKey[s.key] = undefined;
-    const last = this.active.pop()!;
-    if (last !== s) {
-      this.active[s.slot] = last;
-      last.slot = s.slot;
-    }
+    this.activeCount--;
     const strings = this.tables.userAgents.strings;
     const userAgents = [{ ua: strings[s.uaIds[0]], requests: s.uaCounts[0] }];
     if (s.uaN > 1) {
@@ -232,14 +246,14 @@ export class Sessionizer {
       userAgents,
     });
     resetState(s);
+    s.key = -1; // closed: its entry in the open-order list is dead
     this.free.push(s);
   }
 }
 
 function newState(): SessionState {
   return resetState({
-    key: 0,
-    slot: 0,
+    key: -1,
     opened: 0,
     ip: "",
     host: null,

@@ -151,8 +151,10 @@ const METHODS = ["GET", "POST", "HEAD", "PUT", "OPTIONS", "DELETE", "PATCH"] as 
 const PROTOCOLS = ["HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/2", "HTTP/3"] as const;
 
 function setRequestUri(r: WebRequest, line: string, s: number, e: number): void {
-  const q = line.indexOf("?", s);
-  if (q === -1 || q >= e) {
+  // a bounded scan: indexOf would run on through the chunk when the path has no '?'
+  let q = s;
+  while (q < e && line.charCodeAt(q) !== 63) q++;
+  if (q === e) {
     r.path = line.slice(s, e);
     r.query = null;
   } else {
