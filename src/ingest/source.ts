@@ -1,4 +1,5 @@
 import { createReadStream, existsSync, statSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { isAbsolute } from "node:path";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -40,9 +41,36 @@ export function expandInputs(inputs: string[]): string[] {
 /** Stands in for a line longer than the limit: its bytes are dropped, its number is kept. */
 export const OVERSIZED_LINE = "\u0000oversized";
 
-/** Byte chunks of an input, gunzipped when it starts with the gzip magic bytes. */
-async function* byteChunks(file: string): AsyncGenerator<Buffer> {
-  const raw: Readable = file === "-" ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
+const BLOCK = 1 << 20;
+
+/**
+ * Blocks of an input, gunzipped when it starts with the gzip magic bytes. The caller answers each block
+ * with the bytes to put in front of the next one (the unfinished line at its end), or null. A plain file
+ * is read into one reused buffer behind that prefix: no new buffer and no concatenation per block.
+ * A block is valid until the next is asked for.
+ */
+async function* blocks(file: string, room: number): AsyncGenerator<Buffer, void, Buffer | null> {
+  if (file !== "-") {
+    const fh = await open(file, "r");
+    try {
+      const buf = Buffer.allocUnsafe(BLOCK + room);
+      let { bytesRead } = await fh.read(buf, 0, BLOCK, null);
+      const gzip = bytesRead >= 2 && buf[0] === 0x1f && buf[1] === 0x8b;
+      if (!gzip) {
+        let filled = bytesRead;
+        while (filled > 0) {
+          const prefix = yield buf.subarray(0, filled);
+          const kept = prefix === null ? 0 : prefix.copy(buf, 0);
+          ({ bytesRead } = await fh.read(buf, kept, BLOCK, null));
+          filled = bytesRead === 0 ? 0 : kept + bytesRead;
+        }
+        return;
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+  const raw: Readable = file === "-" ? process.stdin : createReadStream(file, { highWaterMark: BLOCK });
   const it = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const first = await it.next();
   if (first.done) return;
@@ -50,11 +78,12 @@ async function* byteChunks(file: string): AsyncGenerator<Buffer> {
     yield first.value;
     for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
   }
-  if (first.value.length >= 2 && first.value[0] === 0x1f && first.value[1] === 0x8b) {
-    yield* Readable.from(all()).pipe(createGunzip({ chunkSize: 1 << 20 }));
-  } else {
-    yield* all();
-  }
+  const chunks =
+    first.value.length >= 2 && first.value[0] === 0x1f && first.value[1] === 0x8b
+      ? (Readable.from(all()).pipe(createGunzip({ chunkSize: BLOCK })) as AsyncIterable<Buffer>)
+      : all();
+  let prefix: Buffer | null = null;
+  for await (const chunk of chunks) prefix = yield prefix === null ? chunk : Buffer.concat([prefix, chunk]);
 }
 
 /**
@@ -80,7 +109,7 @@ export async function* readTextBatches(
   opts: { maxLineBytes?: number } = {},
 ): AsyncGenerator<TextBatch> {
   const max = opts.maxLineBytes ?? 1 << 16;
-  /** Bytes of an unfinished line, carried to the next chunk as bytes so each batch's text is one flat string. */
+  /** Bytes of an unfinished line, put in front of the next block so each batch's text is one flat string. */
   let carry: Buffer | null = null;
   /** Inside a line over the limit: its bytes are dropped until its newline. */
   let skipping = false;
@@ -98,11 +127,13 @@ export async function* readTextBatches(
     starts = grow(starts);
     ends = grow(ends);
   };
+  const source = blocks(file, max + 1);
   try {
-    for await (const chunk of byteChunks(file)) {
-      bytesRead += chunk.length;
+    for (let r = await source.next(null); !r.done; r = await source.next(carry)) {
+      let data = r.value;
+      bytesRead += data.length - (carry === null ? 0 : carry.length);
+      carry = null;
       let count = 0;
-      let data = chunk;
       if (skipping) {
         const nl = data.indexOf(10);
         if (nl === -1) continue;
@@ -112,12 +143,9 @@ export async function* readTextBatches(
         skipping = false;
         data = data.subarray(nl + 1);
       }
-      if (carry !== null) {
-        data = Buffer.concat([carry, data]);
-        carry = null;
-      }
       const last = data.lastIndexOf(10);
       const tail = data.length - (last + 1);
+      // the unfinished line goes in front of the next block (copied: the block's buffer is reused)
       if (tail > max) skipping = true;
       else if (tail > 0) carry = Buffer.from(data.subarray(last + 1));
       const text = last === -1 ? "" : data.toString("latin1", 0, last + 1);
