@@ -5,8 +5,11 @@
  * as `tooLate`. Memory is bounded by the items of one lateness window.
  */
 export class ReorderBuffer<T extends { time: number }> {
-  private items: T[] = [];
+  /** A ring of held items in time order: `size` items from `head` (capacity a power of two). */
+  private ring: (T | undefined)[] = new Array(1024);
+  private mask = 1023;
   private head = 0;
+  private size = 0;
   private newest = Number.NEGATIVE_INFINITY;
   private released = Number.NEGATIVE_INFINITY;
   tooLate = 0;
@@ -23,20 +26,23 @@ export class ReorderBuffer<T extends { time: number }> {
       this.emit(item);
       return;
     }
-    const items = this.items;
-    const n = items.length;
-    if (n === this.head || items[n - 1].time <= t) items.push(item);
-    else {
-      // insertion from the back: short shifts for slightly late items
-      let i = n - 1;
-      while (i > this.head && items[i - 1].time > t) i--;
-      items.splice(i, 0, item);
+    if (this.size === this.ring.length) this.grow();
+    const ring = this.ring;
+    const mask = this.mask;
+    // insertion from the back: O(1) for in-order items, short shifts for slightly late ones
+    let i = this.size;
+    for (; i > 0; i--) {
+      const before = ring[(this.head + i - 1) & mask]!;
+      if (before.time <= t) break;
+      ring[(this.head + i) & mask] = before;
     }
+    ring[(this.head + i) & mask] = item;
+    this.size++;
     if (t > this.newest) {
       this.newest = t;
       // most lines release nothing: look at the oldest held item before calling
       const upTo = t - this.lateness;
-      if (items[this.head].time <= upTo) this.release(upTo);
+      if (ring[this.head]!.time <= upTo) this.release(upTo);
     }
   }
 
@@ -51,18 +57,23 @@ export class ReorderBuffer<T extends { time: number }> {
   }
 
   private release(upTo: number): void {
-    const items = this.items;
-    let h = this.head;
-    while (h < items.length && items[h].time <= upTo) {
-      const item = items[h];
+    const ring = this.ring;
+    while (this.size > 0) {
+      const item = ring[this.head]!;
+      if (item.time > upTo) break;
+      ring[this.head] = undefined;
+      this.head = (this.head + 1) & this.mask;
+      this.size--;
       this.released = item.time;
       this.emit(item);
-      h++;
     }
-    if (h > 4096 && h * 2 > items.length) {
-      this.items = items.slice(h);
-      h = 0;
-    }
-    this.head = h;
+  }
+
+  private grow(): void {
+    const ring: (T | undefined)[] = new Array(this.ring.length * 2);
+    for (let i = 0; i < this.size; i++) ring[i] = this.ring[(this.head + i) & this.mask];
+    this.ring = ring;
+    this.mask = ring.length - 1;
+    this.head = 0;
   }
 }

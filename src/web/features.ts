@@ -1,4 +1,5 @@
 import type { SessionFeature } from "../store/schema.ts";
+import type { DistinctHashes } from "./distinct.ts";
 
 /** Per-session running sums: plain data, updated once per request, enough to compute every feature. */
 export interface SessionState {
@@ -36,19 +37,12 @@ export interface SessionState {
   uaIds: number[];
   uaCounts: number[];
   uaN: number;
-  /** Distinct paths and queries as hashes: the first inline, a set from the second on (most sessions have one). */
-  path0: number;
-  paths: Set<number> | null;
-  query0: number;
-  queries: Set<number> | null;
+  /** Distinct paths and queries, as hashes. */
+  paths: DistinctHashes;
+  queries: DistinctHashes;
   /** The last request's user-agent id and its index in uaIds. */
   lastUa: number;
   lastUaIndex: number;
-}
-
-/** Number of distinct hashes held inline (first) or in the set. */
-export function distinctCount(first: number, set: Set<number> | null): number {
-  return set !== null ? set.size : first === -1 ? 0 : 1;
 }
 
 export type Features = Record<SessionFeature, number>;
@@ -87,8 +81,8 @@ export function sessionFeatures(s: SessionState, gapSeconds: number, compat: boo
     server_error_rate: s.n5xx / n,
     head_share: s.head / n,
     post_share: s.post / n,
-    distinct_path_ratio: distinctCount(s.path0, s.paths) / n,
-    distinct_query_ratio: distinctCount(s.query0, s.queries) / n,
+    distinct_path_ratio: s.paths.size / n,
+    distinct_query_ratio: s.queries.size / n,
     path_depth_mean: depthMean,
     path_depth_var: Math.max(0, s.depthSq / n - depthMean ** 2),
     css_html_ratio: s.css / html,

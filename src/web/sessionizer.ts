@@ -1,4 +1,5 @@
 import type { WebRequest } from "../ingest/weblog/record.ts";
+import { DistinctHashes } from "./distinct.ts";
 import { type Features, type SessionState, sessionFeatures } from "./features.ts";
 import { emptyFacts, factsOf, Method, type RequestFacts, RequestTables } from "./request-facts.ts";
 import { RequestType } from "./request-type.ts";
@@ -39,8 +40,10 @@ export class Sessionizer {
    * Sessions in the order they opened, for the watermark sweep: an entry is live while its state still
    * has the open number written beside it (states are reused); dead entries are dropped by the sweep.
    */
-  private order: SessionState[] = [];
-  private orderOpened: number[] = [];
+  private readonly order: SessionState[] = [];
+  private readonly orderOpened: number[] = [];
+  /** Entries in use at the front of the two arrays (kept at their size: trimming and regrowing allocates). */
+  private orderN = 0;
   private activeCount = 0;
   private opened = 0;
   /** Sessions so far per key seen (the next session number), and how many keys were seen. */
@@ -117,7 +120,7 @@ export class Sessionizer {
     const order = this.order;
     const opened = this.orderOpened;
     let kept = 0;
-    for (let i = 0; i < order.length; i++) {
+    for (let i = 0; i < this.orderN; i++) {
       const s = order[i];
       if (s.opened !== opened[i] || s.key === -1) continue;
       if (s.last < limit) this.close(s);
@@ -127,8 +130,7 @@ export class Sessionizer {
         kept++;
       }
     }
-    order.length = kept;
-    opened.length = kept;
+    this.orderN = kept; // entries past it point at pooled or active states: nothing kept alive in vain
   }
 
   private pairKey(ip: number, host: number): number {
@@ -151,8 +153,9 @@ export class Sessionizer {
     const st = this.free.pop() ?? newState();
     st.key = key;
     st.opened = this.opened++;
-    this.order.push(st);
-    this.orderOpened.push(st.opened);
+    this.order[this.orderN] = st;
+    this.orderOpened[this.orderN] = st.opened;
+    this.orderN++;
     this.activeCount++;
     this.byKey[key] = st;
     st.ip = this.tables.ips.strings[f.ip];
@@ -176,16 +179,8 @@ export class Sessionizer {
     const depth = f.depth;
     s.depthSum += depth;
     s.depthSq += depth * depth;
-    const path = f.pathHash;
-    if (s.path0 === -1) s.path0 = path;
-    else if (s.paths !== null) s.paths.add(path);
-    else if (path !== s.path0) s.paths = new Set([s.path0, path]);
-    const q = f.queryHash;
-    if (q !== -1) {
-      if (s.query0 === -1) s.query0 = q;
-      else if (s.queries !== null) s.queries.add(q);
-      else if (q !== s.query0) s.queries = new Set([s.query0, q]);
-    }
+    s.paths.add(f.pathHash);
+    if (f.queryHash !== -1) s.queries.add(f.queryHash);
     switch (f.contentType >= 0 ? f.contentType : f.pathType) {
       case RequestType.Html: {
         s.html++;
@@ -282,10 +277,8 @@ function newState(): SessionState {
     uaIds: [],
     uaCounts: [],
     uaN: 0,
-    path0: -1,
-    paths: null,
-    query0: -1,
-    queries: null,
+    paths: new DistinctHashes(),
+    queries: new DistinctHashes(),
     lastUa: -1,
     lastUaIndex: -1,
   });
@@ -313,10 +306,8 @@ function resetState(s: SessionState): SessionState {
   s.consecutive = 0;
   s.lastFolder = -2; // no position (compat: -1 is "no slash") nor hash (>= 0) equals it
   s.uaN = 0;
-  s.path0 = -1;
-  s.paths = null;
-  s.query0 = -1;
-  s.queries = null;
+  s.paths.clear();
+  s.queries.clear();
   s.lastUa = -1;
   s.lastUaIndex = -1;
   return s;
