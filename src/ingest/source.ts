@@ -46,27 +46,34 @@ const BLOCK = 1 << 20;
 /**
  * Blocks of an input, gunzipped when it starts with the gzip magic bytes. The caller answers each block
  * with the bytes to put in front of the next one (the unfinished line at its end), or null. A plain file
- * is read into one reused buffer behind that prefix: no new buffer and no concatenation per block.
- * A block is valid until the next is asked for.
+ * is read ahead into two reused buffers: no new buffer and no concatenation per block. A block is valid
+ * until the next is asked for.
  */
 async function* blocks(file: string, room: number): AsyncGenerator<Buffer, void, Buffer | null> {
   if (file !== "-") {
+    // two buffers: the next block is read while the caller works on this one; each leaves `room` bytes
+    // in front of the data for the prefix, so joining the unfinished line copies only that line
     const fh = await open(file, "r");
+    const bufs = [Buffer.allocUnsafe(room + BLOCK), Buffer.allocUnsafe(room + BLOCK)];
+    let pending = fh.read(bufs[0], room, BLOCK, null);
     try {
-      const buf = Buffer.allocUnsafe(BLOCK + room);
-      let { bytesRead } = await fh.read(buf, 0, BLOCK, null);
-      const gzip = bytesRead >= 2 && buf[0] === 0x1f && buf[1] === 0x8b;
+      let { bytesRead } = await pending;
+      const gzip = bytesRead >= 2 && bufs[0][room] === 0x1f && bufs[0][room + 1] === 0x8b;
       if (!gzip) {
-        let filled = bytesRead;
-        while (filled > 0) {
-          const prefix = yield buf.subarray(0, filled);
-          const kept = prefix === null ? 0 : prefix.copy(buf, 0);
-          ({ bytesRead } = await fh.read(buf, kept, BLOCK, null));
-          filled = bytesRead === 0 ? 0 : kept + bytesRead;
+        let k = 0;
+        let prefix: Buffer | null = null;
+        while (bytesRead > 0) {
+          const cur = bufs[k];
+          k ^= 1;
+          pending = fh.read(bufs[k], room, BLOCK, null);
+          const p: number = prefix === null ? 0 : prefix.copy(cur, room - prefix.length);
+          prefix = yield cur.subarray(room - p, room + bytesRead);
+          ({ bytesRead } = await pending);
         }
         return;
       }
     } finally {
+      await pending.catch(() => undefined);
       await fh.close();
     }
   }
