@@ -1,4 +1,50 @@
-/** Output helpers shared by commands: JSON for machines, aligned tables for people. */
+/** Output helpers shared by commands: JSON for machines, aligned tables for people, files of text. */
+import { createWriteStream } from "node:fs";
+import { UserError } from "../core/errors.ts";
+
+/** Text a command writes to its --out file, or to stdout for "-". */
+export interface TextOut {
+  write(text: string): Promise<void>;
+  /** Ends the file (a no-op for stdout) once everything is written. */
+  close(): Promise<void>;
+}
+
+/** Pending bytes before a writer waits: enough that computing and writing overlap. */
+const PENDING = 8 << 20;
+
+export function textOut(path: string): TextOut {
+  const stdout = path === "-";
+  const stream = stdout ? process.stdout : createWriteStream(path, { highWaterMark: PENDING });
+  let failed: Error | undefined;
+  stream.on("error", (e: Error) => {
+    failed = e;
+  });
+  const check = () => {
+    if (failed) throw new UserError(`${path}: ${failed.message}`);
+  };
+  return {
+    async write(text) {
+      check();
+      stream.write(text);
+      if (stream.writableLength > PENDING)
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            stream.off("drain", done);
+            stream.off("error", done);
+            resolve();
+          };
+          stream.on("drain", done);
+          stream.on("error", done);
+        });
+      check();
+    },
+    async close() {
+      check();
+      if (!stdout) await new Promise<void>((resolve) => stream.end(resolve));
+      check();
+    },
+  };
+}
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

@@ -1,4 +1,3 @@
-import { createWriteStream } from "node:fs";
 import { type Command, Command as CommandClass, InvalidArgumentError, Option } from "commander";
 import {
   type DetectSummary,
@@ -18,7 +17,7 @@ import { FLOW_FORMATS, type FlowFormat, readFlows } from "../../ingest/flows/rea
 import { expandInputs } from "../../ingest/source.ts";
 import { integerArg, positiveArg, timeArg } from "../args.ts";
 import { action, type CommandContext } from "../context.ts";
-import { isoTime, printJson, printTable } from "../output.ts";
+import { isoTime, printJson, printTable, textOut } from "../output.ts";
 
 interface InputOptions {
   format: FlowFormat;
@@ -221,18 +220,16 @@ export function flowsCommand(): Command {
           o: InputOptions & WindowCliOptions & LabelCliOptions & { out: string; all?: boolean },
         ) => {
           const input = flowInput(files, o);
-          const out: NodeJS.WritableStream = o.out === "-" ? process.stdout : createWriteStream(o.out);
+          const out = textOut(o.out);
           const s = await writeFlowFeatures({
             ...input,
             ...windowing(ctx, o),
             labelsFile: o.labels,
             unlisted: o.unlisted,
             all: o.all,
-            write: async (text) => {
-              if (!out.write(text)) await new Promise<void>((r) => out.once("drain", () => r()));
-            },
+            write: (text) => out.write(text),
           });
-          if (out !== process.stdout) await new Promise<void>((r) => out.end(() => r()));
+          await out.close();
           if (o.out === "-") return;
           if (ctx.json) return printJson({ out: o.out, ...s });
           printInput(s);
@@ -420,15 +417,15 @@ export function flowsCommand(): Command {
             nfdump?: string;
           },
         ) => {
-          const out: NodeJS.WritableStream = o.out === "-" ? process.stdout : createWriteStream(o.out);
+          const out = textOut(o.out);
           // lines collected per batch and joined once (cheaper than growing one string)
           let lines: string[] = o.to === "binetflow" ? [BINETFLOW_HEADER] : [];
           const line = o.to === "binetflow" ? binetflowLine : jsonLine;
           const flush = async () => {
             if (!lines.length) return;
-            const ok = out.write(`${lines.join("\n")}\n`);
+            const text = `${lines.join("\n")}\n`;
             lines = [];
-            if (!ok) await new Promise<void>((r) => out.once("drain", () => r()));
+            await out.write(text);
           };
           const s = await readFlows(
             expandInputs(files),
@@ -445,7 +442,7 @@ export function flowsCommand(): Command {
             flush,
           );
           await flush();
-          if (out !== process.stdout) await new Promise<void>((r) => out.end(() => r()));
+          await out.close();
           if (o.out === "-") return;
           const summary = {
             out: o.out,

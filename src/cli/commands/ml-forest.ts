@@ -4,7 +4,6 @@
  * flow models (ml/forest-format.ts); predict picks the model's feature columns by name, so extra
  * columns (such as the label) may stay in the file.
  */
-import { createWriteStream } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { type Command, InvalidArgumentError } from "commander";
 import { UsageError, UserError } from "../../core/errors.ts";
@@ -14,7 +13,7 @@ import { decodeForest, encodeForest, ModelFormatError } from "../../ml/forest-fo
 import type { Matrix } from "../../ml/matrix.ts";
 import { integerArg } from "../args.ts";
 import { action } from "../context.ts";
-import { printJson } from "../output.ts";
+import { printJson, textOut } from "../output.ts";
 
 interface NumericCsv {
   columns: string[];
@@ -217,10 +216,8 @@ export function forestCommands(ml: Command): void {
         const seconds = (performance.now() - t0) / 1000;
         const labels = forest.labelsOf(proba);
         const k = proba.cols;
-        const out: NodeJS.WritableStream = o.out === "-" ? process.stdout : createWriteStream(o.out);
-        const write = async (text: string) => {
-          if (!out.write(text)) await new Promise<void>((r) => out.once("drain", () => r()));
-        };
+        const out = textOut(o.out);
+        const write = (text: string) => out.write(text);
         await write(`predicted,${forest.classes.map((c) => `proba_${c}`).join(",")}\n`);
         let text = "";
         for (let i = 0; i < proba.rows; i++) {
@@ -233,7 +230,7 @@ export function forestCommands(ml: Command): void {
           }
         }
         await write(text);
-        if (out !== process.stdout) await new Promise<void>((r) => out.end(() => r()));
+        await out.close();
         if (o.out === "-") return;
         const counts = forest.classes.map((c) => ({ class: c, rows: labels.filter((l) => l === c).length }));
         if (ctx.json) return printJson({ out: o.out, rows: proba.rows, predicted: counts, seconds });

@@ -1,4 +1,4 @@
-import { createWriteStream, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { type ChainResult, runAutoChain } from "../../app/chain.ts";
 import { analyzeWeb } from "../../app/web.ts";
@@ -15,7 +15,7 @@ import { SESSION_FEATURES } from "../../store/schema.ts";
 import { runWebSessions, type WebRunOptions } from "../../web/pipeline.ts";
 import { nonNegativeArg, positiveArg, timeArg } from "../args.ts";
 import { action, type CommandContext } from "../context.ts";
-import { isoTime, printJson, printTable } from "../output.ts";
+import { isoTime, printJson, printTable, textOut } from "../output.ts";
 import { type Progress, progress } from "../progress.ts";
 
 export interface WebInputOptions {
@@ -200,7 +200,7 @@ export function webCommand(parent: Command): void {
     .action(
       action(async (ctx, files: string[], o: WebInputOptions & { out: string }) => {
         const inputs = expandInputs(files);
-        const out: NodeJS.WritableStream = o.out === "-" ? process.stdout : createWriteStream(o.out);
+        const out = textOut(o.out);
         const header = [
           "target",
           "ip",
@@ -211,7 +211,7 @@ export function webCommand(parent: Command): void {
           ...SESSION_FEATURES,
           "user_agent",
         ];
-        out.write(`${header.join(",")}\n`);
+        await out.write(`${header.join(",")}\n`);
         let rows = 0;
         let buffer = "";
         const bar = inputProgress(inputs, ctx.json);
@@ -225,14 +225,14 @@ export function webCommand(parent: Command): void {
           },
           async () => {
             if (buffer.length < 1 << 16) return;
-            const full = out.write(buffer);
+            const text = buffer;
             buffer = "";
-            if (!full) await new Promise<void>((r) => out.once("drain", () => r()));
+            await out.write(text);
           },
         );
         bar.stop();
-        out.write(buffer);
-        if (out !== process.stdout) await new Promise<void>((r) => out.end(() => r()));
+        await out.write(buffer);
+        await out.close();
         if (o.strict && stats.bad.total > 0)
           throw new UserError(
             `--strict: ${stats.bad.total} bad line(s):\n${stats.bad.describe().join("\n")}`,

@@ -41,6 +41,7 @@
  * Storage is typed arrays (one row of numbers per flow, an open-addressing hash table of flow rows
  * keyed by a numeric hash of the key words), so a packet costs no allocation.
  */
+import { IntIds } from "../../core/interner.ts";
 import type { Flow } from "../flows/record.ts";
 import { type Decoded, ipv6, PROTO_ARP } from "./decode.ts";
 import type { PacketRecord } from "./packets.ts";
@@ -820,11 +821,28 @@ export class FlowTable {
   }
 }
 
+/**
+ * Texts of IPv4 addresses already written: a capture's records name the same hosts over and over.
+ * Cleared when it grows past a million (a scan of a large range), so memory stays bounded.
+ */
+let v4Ids = new IntIds();
+let v4Texts: string[] = [];
+
 /** IPv4 or IPv6 text of the address in key words keys[o, o + 4). */
 function address(keys: Uint32Array, o: number, v6: boolean, scratch: Uint8Array): string {
   if (!v6) {
     const w = keys[o];
-    return `${w >>> 24}.${(w >>> 16) & 255}.${(w >>> 8) & 255}.${w & 255}`;
+    const id = v4Ids.get(w | 0);
+    if (id >= 0) return v4Texts[id];
+    if (v4Texts.length >= 1 << 20) {
+      v4Ids = new IntIds();
+      v4Texts = [];
+    }
+    // one flat string (a template literal makes a tree that every later join walks)
+    const text = [w >>> 24, (w >>> 16) & 255, (w >>> 8) & 255, w & 255].join(".");
+    v4Ids.set(w | 0, v4Texts.length);
+    v4Texts.push(text);
+    return text;
   }
   for (let i = 0; i < 4; i++) {
     const w = keys[o + i];
