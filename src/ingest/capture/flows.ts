@@ -252,8 +252,12 @@ function icmp4Pair(type: number): boolean {
 class EndedRecords {
   rows = new Float64Array(256 * ROW);
   keys = new Uint32Array(256 * KW);
-  /** Min-heap of slots by record start. */
+  /**
+   * Min-heap of slots by record start, the starts kept beside the slots: sifting compares within two
+   * small arrays instead of reaching into 264-byte rows (tens of thousands may wait behind a long flow).
+   */
   private heap = new Int32Array(256);
+  private heapStart = new Float64Array(256);
   private free: number[] = [];
   private used = 0;
   size = 0;
@@ -265,44 +269,53 @@ class EndedRecords {
       if (this.used * ROW >= this.rows.length) this.grow();
       slot = this.used++;
     }
-    this.rows.set(rows.subarray(r, r + ROW), slot * ROW);
-    this.keys.set(keys.subarray(k, k + KW), slot * KW);
     const a = this.rows;
-    const start = a[slot * ROW + F_REC_START];
+    const o = slot * ROW;
+    for (let j = 0; j < ROW; j++) a[o + j] = rows[r + j];
+    const ks = this.keys;
+    const ko = slot * KW;
+    for (let j = 0; j < KW; j++) ks[ko + j] = keys[k + j];
+    const start = a[o + F_REC_START];
     const h = this.heap;
+    const hs = this.heapStart;
     let i = this.size++;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (a[h[p] * ROW + F_REC_START] <= start) break;
+      if (hs[p] <= start) break;
       h[i] = h[p];
+      hs[i] = hs[p];
       i = p;
     }
     h[i] = slot;
+    hs[i] = start;
   }
 
   /** Start of the earliest record (Infinity when empty). */
   firstStart(): number {
-    return this.size ? this.rows[this.heap[0] * ROW + F_REC_START] : Number.POSITIVE_INFINITY;
+    return this.size ? this.heapStart[0] : Number.POSITIVE_INFINITY;
   }
 
   /** Takes the earliest record out: its slot, valid until the next push. */
   pop(): number {
     const h = this.heap;
-    const a = this.rows;
+    const hs = this.heapStart;
     const top = h[0];
-    const last = h[--this.size];
-    const start = a[last * ROW + F_REC_START];
+    const n = --this.size;
+    const last = h[n];
+    const start = hs[n];
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
-      if (l >= this.size) break;
+      if (l >= n) break;
       const r = l + 1;
-      const c = r < this.size && a[h[r] * ROW + F_REC_START] < a[h[l] * ROW + F_REC_START] ? r : l;
-      if (a[h[c] * ROW + F_REC_START] >= start) break;
+      const c = r < n && hs[r] < hs[l] ? r : l;
+      if (hs[c] >= start) break;
       h[i] = h[c];
+      hs[i] = hs[c];
       i = c;
     }
     h[i] = last;
+    hs[i] = start;
     this.free.push(top);
     return top;
   }
@@ -318,6 +331,9 @@ class EndedRecords {
     const heap = new Int32Array(n);
     heap.set(this.heap);
     this.heap = heap;
+    const heapStart = new Float64Array(n);
+    heapStart.set(this.heapStart);
+    this.heapStart = heapStart;
   }
 }
 
