@@ -1,4 +1,5 @@
-import { Interner, IntIds } from "../core/interner.ts";
+import { AddressIds, canonicalIpv4Range } from "../core/addresses.ts";
+import { Interner } from "../core/interner.ts";
 import type { WebRequest } from "../ingest/weblog/record.ts";
 import { RequestType, typeFromContentType, typeOfExtension } from "./request-type.ts";
 
@@ -75,12 +76,10 @@ export function resetFacts(f: RequestFacts): RequestFacts {
  * log wrote them; `hostName` is the lower-cased site name.
  */
 export class RequestTables {
-  readonly ips = new Interner();
+  readonly ips = new AddressIds();
   readonly hosts = new Interner();
   readonly userAgents = new Interner();
   private readonly hostNames: string[] = [];
-  /** IPv4 addresses in canonical dotted form, by their 32-bit value: no string work per line. */
-  private readonly v4 = new IntIds();
   /** The last user agent of each IP: most clients keep theirs, so a comparison saves the hashing. */
   private lastAgent = new Int32Array(1024).fill(-1);
 
@@ -106,14 +105,9 @@ export class RequestTables {
     end: number,
     valid?: (text: string, start: number, end: number) => boolean,
   ): number {
-    const v = ipv4Value(text, start, end);
-    if (v === -1) return valid && !valid(text, start, end) ? -1 : this.ips.idOf(text, start, end);
-    let id = this.v4.get(v | 0);
-    if (id === -1) {
-      id = this.ips.idOf(text, start, end);
-      this.v4.set(v | 0, id);
-    }
-    return id;
+    const v4 = canonicalIpv4Range(text, start, end);
+    if (v4 < 0 && valid && !valid(text, start, end)) return -1;
+    return this.ips.idOfParsed(v4, text, start, end);
   }
 
   /** Id of the user agent text[start, end) sent by IP id `ip` (-1 when not known yet). */
@@ -136,33 +130,6 @@ export class RequestTables {
     }
     return id;
   }
-}
-
-/** The value of a canonical dotted IPv4 address (no leading zeros, octets <= 255) at text[start, end), else -1. */
-function ipv4Value(text: string, start: number, end: number): number {
-  if (end - start > 15 || end - start < 7) return -1;
-  let value = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      value = value * 256 + octet;
-      octet = 0;
-      digits = 0;
-      dots++;
-    } else {
-      const d = c - 48;
-      if (d < 0 || d > 9 || (digits === 1 && octet === 0)) return -1;
-      octet = octet * 10 + d;
-      digits++;
-      if (octet > 255) return -1;
-    }
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return value * 256 + octet;
 }
 
 /** Method code of text[start, end). */

@@ -158,7 +158,7 @@ export class Sessionizer {
     this.orderN++;
     this.activeCount++;
     this.byKey[key] = st;
-    st.ip = this.tables.ips.strings[f.ip];
+    st.ip = this.tables.ips.names[f.ip];
     st.host = this.tables.hostName(f.host);
     st.number = number;
     st.first = time;

@@ -14,9 +14,9 @@ import { join, resolve } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { runBeacons } from "../../src/app/beacons.ts";
+import { canonicalIpv4 } from "../../src/core/addresses.ts";
 import { Rng } from "../../src/core/random.ts";
 import type { Flow } from "../../src/ingest/flows/record.ts";
-import { canonicalIpv4 } from "../../src/periodicity/addresses.ts";
 import { BidirectionalMerger } from "../../src/periodicity/bidirectional.ts";
 import { exactPow } from "../../src/periodicity/exact-pow.ts";
 import {

@@ -56,9 +56,9 @@ describe("RequestTables.ipOf", () => {
     const a = t.ipOf(" 192.0.2.1 ", 1, 10);
     assert.equal(t.ipOf("192.0.2.1", 0, 9), a);
     assert.notEqual(t.ipOf("192.0.2.01", 0, 10), a, "a different string is a different client key");
-    assert.equal(t.ips.strings[t.ipOf("192.0.2.01", 0, 10)], "192.0.2.01");
+    assert.equal(t.ips.names[t.ipOf("192.0.2.01", 0, 10)], "192.0.2.01");
     const v6 = t.ipOf("2001:db8::1", 0, 11);
-    assert.equal(t.ips.strings[v6], "2001:db8::1");
+    assert.equal(t.ips.names[v6], "2001:db8::1");
     assert.equal(t.ipOf("10.0.0.255", 0, 10), t.ipOf("10.0.0.255", 0, 10));
     assert.equal(
       t.ipOf("300.1.1.1", 0, 9, () => false),
@@ -87,7 +87,7 @@ function assertSameFacts(format: string, lines: string[]): number {
     const b = factsOf(r, viaRequest, emptyFacts());
     const f = a as typeof b;
     // ids differ between tables only if first sightings differ: compare what they stand for
-    assert.equal(direct.ips.strings[f.ip], viaRequest.ips.strings[b.ip], line);
+    assert.equal(direct.ips.names[f.ip], viaRequest.ips.names[b.ip], line);
     assert.equal(direct.hostName(f.host), viaRequest.hostName(b.host), line);
     assert.equal(direct.userAgents.strings[f.userAgent], viaRequest.userAgents.strings[b.userAgent], line);
     assert.deepEqual({ ...f, ip: 0, host: 0, userAgent: 0 }, { ...b, ip: 0, host: 0, userAgent: 0 }, line);

@@ -42,7 +42,8 @@ export function argusTime(epochSeconds: number): string {
 export function durationText(seconds: number): string {
   const scaled = seconds * 1e6;
   const us = Math.round(scaled);
-  if (!(scaled >= 0 && scaled < 9e15) || Math.abs(Math.abs(scaled - us) - 0.5) < 1e-6) return seconds.toFixed(6);
+  if (!(scaled >= 0 && scaled < 9e15) || Math.abs(Math.abs(scaled - us) - 0.5) < 1e-6)
+    return seconds.toFixed(6);
   const whole = Math.floor(us / 1e6);
   return `${whole}.${sixDigits(us - whole * 1e6)}`;
 }
