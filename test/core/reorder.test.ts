@@ -10,7 +10,7 @@ interface Item {
 function run(times: number[], lateness: number): { out: Item[]; buffer: ReorderBuffer<Item> } {
   const out: Item[] = [];
   const buffer = new ReorderBuffer<Item>(lateness, (x) => out.push(x));
-  times.forEach((time, id) => buffer.push({ time, id }));
+  for (const [id, time] of times.entries()) buffer.push({ time, id });
   buffer.flush();
   return { out, buffer };
 }
