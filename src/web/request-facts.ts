@@ -72,27 +72,37 @@ export function resetFacts(f: RequestFacts): RequestFacts {
 }
 
 /**
- * The strings behind the ids of one run, shared by its parser and sessionizers. Hosts are kept as the
- * log wrote them; `hostName` is the lower-cased site name.
+ * The strings behind the ids of one run, shared by its parser and sessionizers. A host id stands for the
+ * lower-cased site name, however the log spelled it (so "Example.org" and "example.org" are one site,
+ * as WebRequest readers make them).
  */
 export class RequestTables {
   readonly ips = new AddressIds();
+  /** Site names, lower-cased. */
   readonly hosts = new Interner();
   readonly userAgents = new Interner();
-  private readonly hostNames: string[] = [];
+  /** Spellings of hosts as the log wrote them, and the site id of each. */
+  private readonly spelled = new Interner();
+  private readonly siteOfSpelling: number[] = [];
   /** The last user agent of each IP: most clients keep theirs, so a comparison saves the hashing. */
   private lastAgent = new Int32Array(1024).fill(-1);
 
   constructor(readonly compat = false) {}
 
-  hostName(id: number): string | null {
-    if (id < 0) return null;
-    let name = this.hostNames[id];
-    if (name === undefined) {
-      name = this.hosts.strings[id].toLowerCase();
-      this.hostNames[id] = name;
+  /** Site id of the host text[start, end) as the log spelled it. */
+  hostOf(text: string, start: number, end: number): number {
+    const spelling = this.spelled.idOf(text, start, end);
+    let site = this.siteOfSpelling[spelling];
+    if (site === undefined) {
+      site = this.hosts.id(this.spelled.strings[spelling].toLowerCase());
+      this.siteOfSpelling[spelling] = site;
     }
-    return name;
+    return site;
+  }
+
+  /** The site name of a host id, null for none (-1). */
+  hostName(id: number): string | null {
+    return id < 0 ? null : this.hosts.strings[id];
   }
 
   /**
@@ -193,7 +203,7 @@ export function factsOf(r: WebRequest, tables: RequestTables, into: RequestFacts
   const f = resetFacts(into);
   f.time = r.time;
   f.ip = tables.ipOf(r.ip, 0, r.ip.length);
-  f.host = r.host === null ? -1 : tables.hosts.id(r.host);
+  f.host = r.host === null ? -1 : tables.hostOf(r.host, 0, r.host.length);
   f.status = r.status;
   f.bytes = r.bytes;
   f.method = methodOf(r.method, 0, r.method.length);

@@ -318,7 +318,7 @@ const FACT_SETTERS: Record<string, Setter<RequestFacts>> = {
       : tables.userAgentOf(f.ip, line, s, e);
   },
   host(f, line, s, e, tables) {
-    f.host = isDash(line, s, e) ? -1 : tables.hosts.idOf(line, s, e);
+    f.host = isDash(line, s, e) ? -1 : tables.hostOf(line, s, e);
   },
   sent_http_content_type(f, line, s, e, tables) {
     f.contentType = isDash(line, s, e) ? -1 : typeFromContentType(line.slice(s, e), tables.compat);
