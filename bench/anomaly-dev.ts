@@ -16,7 +16,11 @@ import { type NabSeries, type NabWindow, nabBest, nabRaw, nabScore } from "../sr
 
 const set = process.argv[2] ?? "dev";
 const params = JSON.parse(process.argv[3] ?? "{}") as Partial<AnomalyParams>;
-const dir = process.env.BOTSCOPE_NAB_DIR ?? "/work/nab-data";
+const dir = process.env.BOTSCOPE_NAB_DIR ?? "";
+if (!dir || !existsSync(join(dir, "labels/combined_windows.json"))) {
+  process.stderr.write("anomaly-dev: set BOTSCOPE_NAB_DIR to a copy of NAB (data/ and labels/)\n");
+  process.exit(2);
+}
 const wanted = (name: string): boolean =>
   set === "all" ||
   (set === "heldout" && name.startsWith("realTraffic/")) ||
