@@ -119,7 +119,8 @@ const L_ACT_NEXT = 1;
 const L_REC_PREV = 2;
 const L_REC_NEXT = 3;
 
-const PROTO_NAMES: Record<number, string> = {
+/** Argus's names of IP protocols; others print as their number. */
+const ARGUS_PROTO_NAMES: Record<number, string> = {
   1: "icmp",
   2: "igmp",
   6: "tcp",
@@ -132,8 +133,14 @@ const PROTO_NAMES: Record<number, string> = {
   89: "ospf",
   103: "pim",
   132: "sctp",
-  [PROTO_ARP]: "arp",
 };
+/** The same as a dense array (a sparse object's keys are a dictionary: a hash lookup per record). */
+const PROTO_TEXT: string[] = Array.from({ length: 256 }, (_, i) => ARGUS_PROTO_NAMES[i] ?? String(i));
+
+function protoText(proto: number): string {
+  if (proto >= 0 && proto < 256) return PROTO_TEXT[proto];
+  return proto === PROTO_ARP ? "arp" : String(proto);
+}
 
 const FLAG_LETTERS = "FSRPAUEC";
 
@@ -905,7 +912,7 @@ function toFlow(rows: Float64Array, r: number, keys: Uint32Array, k: number, scr
   return {
     start,
     duration: rows[r + F_REC_LAST] - start,
-    proto: PROTO_NAMES[proto] ?? String(proto),
+    proto: protoText(proto),
     srcAddr: address(keys, k + (srcIsLo ? K_LO : K_HI), v6, scratch),
     srcPort: ports ? rows[r + F_SPORT] : null,
     dir,
