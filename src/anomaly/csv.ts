@@ -6,7 +6,8 @@ import { type AnomalyParams, createState, update } from "./detector.ts";
 
 /**
  * `anomaly score`: streams a `timestamp,value` CSV through one detector and writes
- * `timestamp,value,anomaly_score`, one row per good input row, in order. Time: ISO-8601 or epoch seconds or
+ * `timestamp,value,anomaly_score`, one row per good input row, in order (the alarm score; with `perPoint`
+ * each point's own score). Time: ISO-8601 or epoch seconds or
  * milliseconds (numbers above 1e11 are milliseconds). An empty/NaN/null value is a missing sample: the row
  * is written with an empty score and the detector skips it. Rows that cannot be read (binary, wrong column
  * count, bad time, bad number, oversized) are counted with examples and left out; `strict` fails on the
@@ -126,7 +127,13 @@ function hasBinary(line: string): boolean {
 export async function scoreCsv(
   input: string,
   out: string,
-  opts: { strict?: boolean; params?: Partial<AnomalyParams>; threshold?: number } = {},
+  opts: {
+    strict?: boolean;
+    params?: Partial<AnomalyParams>;
+    threshold?: number;
+    /** Each point's own score instead of the alarm score (see `update`). */
+    perPoint?: boolean;
+  } = {},
 ): Promise<ScoreCsvResult> {
   const started = performance.now();
   const threshold = opts.threshold ?? 0.95;
@@ -206,7 +213,8 @@ export async function scoreCsv(
         }
         if (t < lastT) outOfOrder++;
         else lastT = t;
-        const s = update(state, t, x);
+        const alarm = update(state, t, x);
+        const s = opts.perPoint ? state.surprise : alarm;
         scored++;
         if (s > threshold) alarms++;
         parts.push(`${line},${SCORE_TEXT[Math.round(s * 10000)]}`);

@@ -33,9 +33,16 @@
  *      (level += smoothed residual) and the chart restarts, so the new normal stops alarming.
  * Error scales are max(global EW variance, per hour-of-day variance) so that noisy nights (few requests,
  * noisy success ratio) do not alarm.
- * The series score is max(A, B, C); the first `warmup` points score 0 (the model is still empty).
- * With logTail = 10 the product threshold 0.95 means a tail probability below ~3e-10 (|z| > 6.2 for a
+ * A point's own score ("surprise") is max(A, B, C); the first `warmup` points score 0 (the model is still
+ * empty). With logTail = 9 the product threshold 0.95 means a tail probability below ~3e-9 (|z| > 5.9 for a
  * single point; the likelihood channel reaches it earlier on sustained moderate errors).
+ * Alarm gate: `update` returns the surprise only where it exceeds every recent surprise, each decayed by
+ * `alarmDecay` per nominal step since (0 otherwise; compared before the cap at 1, up to GATE_CAP, so a
+ * smaller spike soon after a large one stays quiet), so a threshold gives one alarm at the onset of an
+ * episode (a burst, an outage, a run of spikes) and another only when it grows or after it has faded,
+ * instead of one per point for as long as it lasts: what an operator wants paged, and what benchmarks
+ * that charge every alarm outside a labelled window (NAB) measure. Episode trackers (the watcher keeps an
+ * incident open while its buckets stay anomalous) read the surprise from the state.
  * Slow drift is absorbed by the damped trend and the level (no shift alarm while the lag stays small against the chart sd).
  * Missing values (NaN) return NaN and change nothing.
  */
@@ -79,6 +86,11 @@ export interface AnomalyParams {
   varianceBuckets: number;
   /** -log10(tail probability) that maps to score 1. */
   logTail: number;
+  /**
+   * Memory of the alarm gate per nominal step: a point's score is returned only when it exceeds every
+   * recent per-point score, each decayed by this factor per step since (0: only the previous point's).
+   */
+  alarmDecay: number;
 }
 
 export const DEFAULT_PARAMS: Readonly<AnomalyParams> = Object.freeze({
@@ -101,10 +113,16 @@ export const DEFAULT_PARAMS: Readonly<AnomalyParams> = Object.freeze({
   shiftWindow: 1440,
   shiftH: 6,
   varianceBuckets: 24,
-  logTail: 10,
+  logTail: 9,
+  alarmDecay: 0.99,
 });
 
 const STEP_SAMPLES = 15;
+/**
+ * The alarm gate compares surprises before they are capped at 1, up to this: after a spike twice as
+ * improbable (in log-probability) as the alarm level, a less surprising one soon after does not alarm.
+ */
+const GATE_CAP = 2;
 const DAY = 86400;
 const WEEK = 7 * DAY;
 
@@ -142,6 +160,10 @@ export interface AnomalyState {
   shifts: number;
   /** Which channel gave the last score: 0 none/warm-up, 1 pointwise, 2 likelihood, 3 level shift. */
   channel: number;
+  /** The last point's own score, before the alarm gate (what episode trackers follow). */
+  surprise: number;
+  /** Largest recent per-point score, decayed: the alarm gate. */
+  recentMax: number;
 }
 
 export function createState(params: Partial<AnomalyParams> = {}): AnomalyState {
@@ -174,6 +196,8 @@ export function createState(params: Partial<AnomalyParams> = {}): AnomalyState {
     hourVar2: new Float64Array(p.varianceBuckets),
     shifts: 0,
     channel: 0,
+    surprise: 0,
+    recentMax: 0,
   };
 }
 
@@ -277,7 +301,7 @@ export function update(s: AnomalyState, t: number, x: number): number {
 
   // A: pointwise surprise
   const az = Math.abs(z2);
-  let score = warm ? Math.min(1, (negLog10Tail(az) - Math.log10(2)) / p.logTail) : 0;
+  let score = warm ? (negLog10Tail(az) - Math.log10(2)) / p.logTail : 0;
   let channel = warm ? 1 : 0;
 
   // B: NAB anomaly likelihood of the short average of raw scores
@@ -291,7 +315,7 @@ export function update(s: AnomalyState, t: number, x: number): number {
     const avg = s.ringSum / K;
     if (warm && s.likN > 2 * K + 32) {
       const sd = Math.sqrt(s.likVar) + 1e-6;
-      const b = Math.min(1, negLog10Tail((avg - s.likMean) / sd) / p.logTail);
+      const b = negLog10Tail((avg - s.likMean) / sd) / p.logTail;
       if (b > score) {
         score = b;
         channel = 2;
@@ -312,10 +336,10 @@ export function update(s: AnomalyState, t: number, x: number): number {
     const u = Math.abs(s.shiftMean) / (Math.sqrt(s.shiftVar) + floor * p.shiftLambda);
     if (u >= p.shiftH) {
       shifted = true;
-      score = 1;
+      score = Math.max(score, 1, (negLog10Tail(u) - Math.log10(2)) / p.logTail);
       channel = 3;
     } else {
-      const c = Math.min(1, (negLog10Tail(u) - Math.log10(2)) / p.logTail);
+      const c = (negLog10Tail(u) - Math.log10(2)) / p.logTail;
       if (c > score) {
         score = c;
         channel = 3;
@@ -354,7 +378,13 @@ export function update(s: AnomalyState, t: number, x: number): number {
     s.shifts++;
   }
   s.channel = channel;
-  return score;
+  const g = Math.min(score, GATE_CAP);
+  score = Math.min(1, score);
+  s.surprise = score;
+  // the alarm gate: one alarm at the onset of an episode, another only if it grows
+  const recent = s.recentMax;
+  s.recentMax = Math.max(recent * (m === 1 ? p.alarmDecay : p.alarmDecay ** m), g);
+  return g > recent ? score : 0;
 }
 
 /** Scores a whole series (times in seconds); equal to calling update point by point. */

@@ -134,8 +134,9 @@ export class SeriesOperator {
       };
       const scores = {} as Record<Signal, number>;
       for (const sig of SIGNALS) {
-        const v = update(s.states[sig], start, values[sig]);
-        scores[sig] = Number.isNaN(v) ? 0 : v;
+        // the per-point score, not the onset alarm: an incident stays open while its buckets are anomalous
+        const st = s.states[sig];
+        scores[sig] = Number.isNaN(update(st, start, values[sig])) ? 0 : st.surprise;
       }
       const point: BucketPoint = {
         target: s.name,

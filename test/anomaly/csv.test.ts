@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { Command } from "commander";
 import { parseTime, scoreCsv } from "../../src/anomaly/csv.ts";
-import { scoreSeries } from "../../src/anomaly/detector.ts";
+import { createState, scoreSeries, update } from "../../src/anomaly/detector.ts";
 import { synthetic } from "../../src/anomaly/synthetic.ts";
 import { anomalyCommand } from "../../src/cli/commands/anomaly.ts";
 
@@ -55,6 +55,24 @@ test("CSV round trip: one row per good row, in order, same scores as the detecto
     assert.equal(Number(f[1]), s.values[i]);
     assert.ok(Math.abs(Number(f[2]) - expected[i]) <= 5e-5, `row ${i}`);
   }
+});
+
+test("perPoint writes each point's own score (the alarm score is that score or 0)", async () => {
+  const s = synthetic("ddos", 2, 5);
+  const input = join(work, "per-point.csv");
+  writeFileSync(input, `t,v\n${Array.from(s.values, (v, i) => `${s.times[i]},${v}`).join("\n")}\n`);
+  const out = join(work, "per-point.out.csv");
+  await scoreCsv(input, out, { perPoint: true });
+  const st = createState();
+  const rows = readFileSync(out, "utf8").trimEnd().split("\n").slice(1);
+  let differs = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const alarm = update(st, s.times[i], s.values[i]);
+    const got = Number(rows[i].split(",")[2]);
+    assert.ok(Math.abs(got - st.surprise) <= 5e-5, `row ${i}`);
+    if (Math.abs(got - alarm) > 5e-5) differs++;
+  }
+  assert.ok(differs > 0, "the gate changes some rows");
 });
 
 test("--strict fails on a bad row with file:line and leaves no output", async () => {

@@ -129,6 +129,51 @@ test("irregular gaps and missing values are handled", () => {
   assert.ok(update(c, 500 * 60, 0.5) > THRESHOLD);
 });
 
+test("alarm gate: one alarm at the onset of a sustained anomaly while the surprise stays high", () => {
+  for (const seed of [1, 2, 3, 4]) {
+    const s = synthetic("ddos", seed);
+    const st = createState();
+    const e = s.effects[0];
+    let alarms = 0;
+    let high = 0;
+    let first = -1;
+    for (let i = 0; i < s.values.length; i++) {
+      const a = update(st, s.times[i], s.values[i]);
+      assert.ok(a === 0 || a === st.surprise, "the alarm score is the surprise or 0");
+      if (i < e.start || i > e.end) continue;
+      if (a > THRESHOLD) {
+        alarms++;
+        if (first < 0) first = i - e.start;
+      }
+      if (st.surprise > THRESHOLD) high++;
+    }
+    const length = e.end - e.start + 1;
+    assert.ok(first >= 0 && first <= 3, `seed ${seed}: first alarm ${first} points after onset`);
+    assert.ok(alarms <= 2, `seed ${seed}: ${alarms} alarms in one attack`);
+    assert.ok(high >= length / 2, `seed ${seed}: surprise high on ${high} of ${length} points`);
+  }
+});
+
+test("alarm gate: a smaller spike soon after a large one does not alarm, a larger or a later one does", () => {
+  const st = createState();
+  const at = (i: number) => 1_700_000_000 + i * 60;
+  const base = (i: number) => 100 + Math.sin(i / 7) + ((i * 7919) % 13) / 13;
+  const spikes = new Map([
+    [600, 200],
+    [610, 103],
+    [620, 400],
+    [1400, 200],
+  ]);
+  const alarms: number[] = [];
+  for (let i = 0; i < 1500; i++) {
+    const v = spikes.get(i) ?? base(i);
+    if (update(st, at(i), v) > THRESHOLD) alarms.push(i);
+    if (spikes.has(i)) assert.ok(st.surprise > THRESHOLD, `spike at ${i} is surprising`);
+  }
+  // 610 is surprising on its own but less than 600 was: gated; 620 is larger; 1400 comes after the gate faded
+  assert.deepEqual(alarms, [600, 620, 1400]);
+});
+
 test("NAB-style score on the synthetic corpus beats a rolling z-score", () => {
   const ev = evaluateCorpus(syntheticCorpus([3, 4, 5, 6]));
   process.stdout.write(`# NAB-style synthetic corpus: ${JSON.stringify(ev)}\n`);

@@ -7,6 +7,7 @@ import { printJson } from "../output.ts";
 interface ScoreOptions {
   out: string;
   strict?: boolean;
+  perPoint?: boolean;
   json?: boolean;
 }
 
@@ -21,11 +22,15 @@ export function anomalyCommand(): Command {
     .argument("<input>", "CSV file with a timestamp,value header (- for stdin, .gz accepted)")
     .requiredOption("--out <file>", "output CSV")
     .option("--strict", "fail on the first unreadable row")
+    .option(
+      "--per-point",
+      "each point's own score (a sustained anomaly stays high) instead of the alarm score (high at its onset)",
+    )
     .option("--json", "summary as JSON")
     .action(
       action(async (ctx, input: string, o: ScoreOptions) => {
         const threshold = ctx.config.anomaly.threshold;
-        const r = await scoreCsv(input, o.out, { strict: o.strict, threshold });
+        const r = await scoreCsv(input, o.out, { strict: o.strict, threshold, perPoint: o.perPoint });
         if (o.json || ctx.json) {
           printJson({ ...r, threshold, pointsPerSecond: Math.round(r.scored / Math.max(r.seconds, 1e-9)) });
           return;
