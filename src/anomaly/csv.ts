@@ -2,6 +2,7 @@ import { closeSync, openSync, rmSync, writeSync } from "node:fs";
 import { UserError } from "../core/errors.ts";
 import { type BadLineReport, BadLines } from "../ingest/bad-lines.ts";
 import { OVERSIZED_LINE, readLineBatches } from "../ingest/source.ts";
+import { daysFromCivil } from "../ingest/weblog/time.ts";
 import { type AnomalyParams, createState, update } from "./detector.ts";
 
 /**
@@ -35,17 +36,6 @@ function two(f: string, i: number): number {
   const a = f.charCodeAt(i) - 48;
   const b = f.charCodeAt(i + 1) - 48;
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
-}
-
-const DAYS_BEFORE_MONTH = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
-
-/** Epoch seconds of a UTC civil date (proleptic Gregorian). */
-function civilDays(y: number, m: number, d: number): number {
-  const leap = m > 2 && ((y % 4 === 0 && y % 100 !== 0) || y % 400 === 0) ? 1 : 0;
-  const y1 = y - 1;
-  const days =
-    365 * (y - 1970) + (Math.floor(y1 / 4) - 492) - (Math.floor(y1 / 100) - 19) + (Math.floor(y1 / 400) - 4);
-  return (days + DAYS_BEFORE_MONTH[m - 1] + leap + d - 1) * 86400;
 }
 
 /** Epoch seconds from an ISO-8601 or epoch (s/ms) time field; NaN when unreadable. */
@@ -100,7 +90,7 @@ export function parseTime(f: string): number {
         if (i !== n) return Number.NaN;
       }
     }
-    return civilDays(y, mo, da) + secs;
+    return daysFromCivil(y, mo, da) * 86400 + secs;
   }
   if ((c0 >= 48 && c0 <= 57) || c0 === 45 || c0 === 46) {
     const v = Number(f);
