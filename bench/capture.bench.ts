@@ -3,7 +3,8 @@
  * argus-client) on the same capture, measured in the same run. Inputs: a simulated capture of about
  * 1.5M packets (2 hours of src/simulate traffic as packets, written once to the temp dir) and the real
  * ../shared/data/periodicity/*.pcap when present. botscope runs in a child process per setting
- * (bench/capture-run.ts). Figures, best wall time of 5 runs of botscope and 3 of argus + ra:
+ * (bench/capture-run.ts). botscope and argus take turns over 3 rounds, so a drift of the shared machine's
+ * speed affects both alike; figures are best wall times (botscope: of 3 rounds of 2 runs, argus + ra: of 3):
  * - readCaptureFlows with Argus's record model at -S 5 (--status-interval 5) against
  *   `argus -S 5 -r X -w F` then `ra -r F` printing CSV (the two timed one after the other) and against
  *   `argus -S 5 -w - | ra -r -` (both at once on two cores); the faster counts as the reference;
@@ -26,16 +27,16 @@ import type { Figure } from "./run.ts";
 const here = dirname(fileURLToPath(import.meta.url));
 const REAL_DIR = join(here, "../../shared/data/periodicity");
 const SIM_HOURS = 2;
-/** Best of: botscope's runs are short and their times vary with the JIT; argus's take seconds. */
-const RUNS = 5;
-const ARGUS_RUNS = 3;
+/** Rounds in which each side runs once; botscope's child runs RUNS times (short runs vary with the JIT). */
+const ROUNDS = 3;
+const RUNS = 2;
 
 interface Timing {
   seconds: number;
   cpuSeconds: number;
 }
 
-function best(a: Timing[]): Timing {
+function best<T extends Timing>(a: T[]): T {
   return a.reduce((x, y) => (y.seconds < x.seconds ? y : x));
 }
 
@@ -65,23 +66,25 @@ function quote(a: string): string {
   return `'${a.replaceAll("'", "'\\''")}'`;
 }
 
-/** argus then ra (two commands, times added) and argus | ra (one pipeline): best of ARGUS_RUNS of each. */
+/** argus then ra (two commands, times added) and argus | ra (one pipeline), once each. */
 function timeArgus(tools: ArgusTools, pcap: string, statusInterval: number, dir: string) {
   const out = join(dir, "bench.argus");
   const ra = (file: string) => [tools.ra, ...raArgs(file)].map(quote).join(" ");
-  const sequential: Timing[] = [];
-  const piped: Timing[] = [];
-  for (let i = 0; i < ARGUS_RUNS; i++) {
-    rmSync(out, { force: true });
-    const a = timeShell([tools.argus, ...argusArgs(pcap, out, { statusInterval })].map(quote).join(" "));
-    const r = timeShell(`${ra(out)} > /dev/null`);
-    sequential.push({ seconds: a.seconds + r.seconds, cpuSeconds: a.cpuSeconds + r.cpuSeconds });
-    const argusToStdout = [tools.argus, ...argusArgs(pcap, "-", { statusInterval })].map(quote).join(" ");
-    piped.push(timeShell(`${argusToStdout} | ${ra("-")} > /dev/null`));
-  }
   rmSync(out, { force: true });
-  const s = best(sequential);
-  const p = best(piped);
+  const a = timeShell([tools.argus, ...argusArgs(pcap, out, { statusInterval })].map(quote).join(" "));
+  const r = timeShell(`${ra(out)} > /dev/null`);
+  rmSync(out, { force: true });
+  const argusToStdout = [tools.argus, ...argusArgs(pcap, "-", { statusInterval })].map(quote).join(" ");
+  return {
+    sequential: { seconds: a.seconds + r.seconds, cpuSeconds: a.cpuSeconds + r.cpuSeconds },
+    piped: timeShell(`${argusToStdout} | ${ra("-")} > /dev/null`),
+  };
+}
+
+/** The faster way of running argus and ra, best over the rounds. */
+function bestArgus(rounds: ReturnType<typeof timeArgus>[]) {
+  const s = best(rounds.map((x) => x.sequential));
+  const p = best(rounds.map((x) => x.piped));
   return s.seconds <= p.seconds ? { how: "argus then ra", ...s } : { how: "argus | ra", ...p };
 }
 
@@ -105,9 +108,22 @@ export async function run(): Promise<Figure[]> {
   const tools = findArgus();
   const figures: Figure[] = [];
   for (const cap of captures(dir)) {
-    const s5 = timeOurs(cap.path, "read", { statusInterval: 5 });
-    const dflt = timeOurs(cap.path, "read", {});
-    const conv = timeOurs(cap.path, "convert", {});
+    const ours: Record<"s5" | "dflt" | "conv", ReturnType<typeof timeOurs>[]> = {
+      s5: [],
+      dflt: [],
+      conv: [],
+    };
+    const argus: Record<"s5" | "s3600", ReturnType<typeof timeArgus>[]> = { s5: [], s3600: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      ours.s5.push(timeOurs(cap.path, "read", { statusInterval: 5 }));
+      if (tools) argus.s5.push(timeArgus(tools, cap.path, 5, dir));
+      ours.dflt.push(timeOurs(cap.path, "read", {}));
+      ours.conv.push(timeOurs(cap.path, "convert", {}));
+      if (tools) argus.s3600.push(timeArgus(tools, cap.path, 3600, dir));
+    }
+    const s5 = best(ours.s5);
+    const dflt = best(ours.dflt);
+    const conv = best(ours.conv);
     const packets = dflt.packets;
     const mb = statSync(cap.path).size / 1e6;
     const what = `${cap.name}: ${packets.toLocaleString("en")} packets, ${mb.toFixed(0)} MB`;
@@ -115,8 +131,8 @@ export async function run(): Promise<Figure[]> {
       t.cpuSeconds > 0
         ? `${(packets / t.cpuSeconds / 1e6).toFixed(2)}M packets per CPU-second`
         : "no CPU time";
-    const a5 = tools ? timeArgus(tools, cap.path, 5, dir) : undefined;
-    const a3600 = tools ? timeArgus(tools, cap.path, 3600, dir) : undefined;
+    const a5 = tools ? bestArgus(argus.s5) : undefined;
+    const a3600 = tools ? bestArgus(argus.s3600) : undefined;
     const ref = (a: typeof a5, s: number) =>
       a ? { name: `argus -S ${s} + ra (${a.how})`, value: packets / a.seconds } : undefined;
     const argusCpu = (a: typeof a5) => (a ? `; argus + ra ${cpu(a)}` : "; argus/ra not installed");
