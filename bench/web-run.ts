@@ -18,6 +18,7 @@ const cpuSeconds = (used.user + used.system) / 1e6;
 process.stdout.write(
   JSON.stringify({
     lines: stats.lines,
+    kernelLines: stats.kernelLines ?? 0,
     sessions,
     seconds,
     cpuSeconds,

@@ -73,18 +73,31 @@ export class AddressIds {
       }
       return id;
     }
+    const id = this.v4Id(v4);
+    return id >= 0 ? id : this.addV4(v4, start === 0 && end === text.length ? text : text.slice(start, end));
+  }
+
+  /** The id of the IPv4 address v4 (a uint32), or -1 when it has none yet. */
+  v4Id(v4: number): number {
+    const key = (v4 + 1) | 0;
+    const table = this.v4;
+    const mask = table.length / 2 - 1;
+    for (let j = hash32(key) & mask; ; j = (j + 1) & mask) {
+      const k = table[2 * j];
+      if (k === key) return table[2 * j + 1];
+      if (k === 0) return -1;
+    }
+  }
+
+  /** Gives the IPv4 address v4, spelled `name`, the next id (it must have none yet). */
+  addV4(v4: number, name: string): number {
     const key = (v4 + 1) | 0;
     let table = this.v4;
     let mask = table.length / 2 - 1;
     let j = hash32(key) & mask;
-    for (;;) {
-      const k = table[2 * j];
-      if (k === key) return table[2 * j + 1];
-      if (k === 0) break;
-      j = (j + 1) & mask;
-    }
+    while (table[2 * j] !== 0) j = (j + 1) & mask;
     const id = this.names.length;
-    this.names.push(detach(start === 0 && end === text.length ? text : text.slice(start, end)));
+    this.names.push(detach(name));
     table[2 * j] = key;
     table[2 * j + 1] = id;
     if (++this.v4Count * 2 > mask + 1) {

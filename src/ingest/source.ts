@@ -38,6 +38,9 @@ export function expandInputs(inputs: string[]): string[] {
   return out;
 }
 
+/** Lines longer than this are dropped by default (counted, not read). */
+export const MAX_LINE_BYTES = 1 << 16;
+
 /** Stands in for a line longer than the limit: its bytes are dropped, its number is kept. */
 export const OVERSIZED_LINE = "\u0000oversized";
 
@@ -94,10 +97,65 @@ async function* blocks(file: string, room: number): AsyncGenerator<Buffer, void,
 }
 
 /**
- * Whole lines of an input as ranges of one flat string per read chunk: parsers scan the chunk in place
- * (faster than on one substring per line, and no allocation per line). Line i is text[starts[i],
- * ends[i]) without its line break (CRLF accepted); a line longer than maxLineBytes has start -1 and its
- * bytes are dropped as they stream past. A final line without a newline is kept.
+ * Whole lines of an input as bytes, one read chunk at a time: `data` holds whole lines (each with its
+ * '\n', except a final line without one). A line longer than maxLineBytes is dropped as it streams past;
+ * `skippedFirst` says one such line comes before `data` (its number is kept).
+ */
+export interface ByteBatch {
+  file: string;
+  data: Buffer;
+  skippedFirst: boolean;
+  /** Bytes of (decompressed) input read so far in this file. */
+  bytesRead: number;
+}
+
+export async function* readByteBatches(
+  file: string,
+  opts: { maxLineBytes?: number } = {},
+): AsyncGenerator<ByteBatch> {
+  const max = opts.maxLineBytes ?? MAX_LINE_BYTES;
+  /** Bytes of an unfinished line, put in front of the next block so each batch's lines are contiguous. */
+  let carry: Buffer | null = null;
+  /** Inside a line over the limit: its bytes are dropped until its newline. */
+  let skipping = false;
+  let bytesRead = 0;
+  const source = blocks(file, max + 1);
+  try {
+    for (let r = await source.next(null); !r.done; r = await source.next(carry)) {
+      let data = r.value;
+      bytesRead += data.length - (carry === null ? 0 : carry.length);
+      carry = null;
+      let skippedFirst = false;
+      if (skipping) {
+        const nl = data.indexOf(10);
+        if (nl === -1) continue;
+        skippedFirst = true;
+        skipping = false;
+        data = data.subarray(nl + 1);
+      }
+      const last = data.lastIndexOf(10);
+      const tail = data.length - (last + 1);
+      // the unfinished line goes in front of the next block (copied: the block's buffer is reused)
+      if (tail > max) skipping = true;
+      else if (tail > 0) carry = Buffer.from(data.subarray(last + 1));
+      const whole = data.subarray(0, last + 1);
+      if (whole.length > 0 || skippedFirst) yield { file, data: whole, skippedFirst, bytesRead };
+    }
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`${file}: ${(e as Error).message}`);
+  } finally {
+    // a consumer that stops early (a format it cannot read) must not leave the file open
+    await source.return(undefined);
+  }
+  if (carry !== null || skipping)
+    yield { file, data: carry ?? Buffer.alloc(0), skippedFirst: skipping, bytesRead };
+}
+
+/**
+ * The same lines as ranges of one flat string per read chunk: parsers scan the chunk in place (faster
+ * than on one substring per line, and no allocation per line). Line i is text[starts[i], ends[i])
+ * without its line break (CRLF accepted); a line longer than maxLineBytes has start -1.
  */
 export interface TextBatch {
   file: string;
@@ -111,78 +169,68 @@ export interface TextBatch {
   bytesRead: number;
 }
 
+/** Splits byte batches into text batches, reusing its range arrays (a batch is valid until the next). */
+export class LineSplitter {
+  private starts = new Int32Array(16384);
+  private ends = new Int32Array(16384);
+
+  constructor(private readonly maxLineBytes = MAX_LINE_BYTES) {}
+
+  /** The lines of b, numbered from firstLine. */
+  split(b: ByteBatch, firstLine: number): TextBatch {
+    const max = this.maxLineBytes;
+    let count = 0;
+    if (b.skippedFirst) {
+      this.starts[0] = -1;
+      this.ends[0] = -1;
+      count++;
+    }
+    const text = b.data.toString("latin1");
+    let start = 0;
+    while (start < text.length) {
+      let nl = text.indexOf("\n", start);
+      if (nl === -1) nl = text.length; // the final line, without a newline
+      if (count === this.starts.length) this.grow();
+      let e = nl;
+      if (e > start && text.charCodeAt(e - 1) === 13) e--;
+      const oversized = e - start > max;
+      this.starts[count] = oversized ? -1 : start;
+      this.ends[count] = oversized ? -1 : e;
+      count++;
+      start = nl + 1;
+    }
+    return {
+      file: b.file,
+      text,
+      starts: this.starts,
+      ends: this.ends,
+      count,
+      firstLine,
+      bytesRead: b.bytesRead,
+    };
+  }
+
+  private grow(): void {
+    const grow = (a: Int32Array) => {
+      const g = new Int32Array(a.length * 2);
+      g.set(a);
+      return g;
+    };
+    this.starts = grow(this.starts);
+    this.ends = grow(this.ends);
+  }
+}
+
 export async function* readTextBatches(
   file: string,
   opts: { maxLineBytes?: number } = {},
 ): AsyncGenerator<TextBatch> {
-  const max = opts.maxLineBytes ?? 1 << 16;
-  /** Bytes of an unfinished line, put in front of the next block so each batch's text is one flat string. */
-  let carry: Buffer | null = null;
-  /** Inside a line over the limit: its bytes are dropped until its newline. */
-  let skipping = false;
+  const splitter = new LineSplitter(opts.maxLineBytes);
   let lineNo = 1;
-  let starts = new Int32Array(16384);
-  let ends = new Int32Array(16384);
-  let bytesRead = 0;
-  const room = (count: number) => {
-    if (count < starts.length) return;
-    const grow = (a: Int32Array) => {
-      const b = new Int32Array(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    starts = grow(starts);
-    ends = grow(ends);
-  };
-  const source = blocks(file, max + 1);
-  try {
-    for (let r = await source.next(null); !r.done; r = await source.next(carry)) {
-      let data = r.value;
-      bytesRead += data.length - (carry === null ? 0 : carry.length);
-      carry = null;
-      let count = 0;
-      if (skipping) {
-        const nl = data.indexOf(10);
-        if (nl === -1) continue;
-        starts[count] = -1;
-        ends[count] = -1;
-        count++;
-        skipping = false;
-        data = data.subarray(nl + 1);
-      }
-      const last = data.lastIndexOf(10);
-      const tail = data.length - (last + 1);
-      // the unfinished line goes in front of the next block (copied: the block's buffer is reused)
-      if (tail > max) skipping = true;
-      else if (tail > 0) carry = Buffer.from(data.subarray(last + 1));
-      const text = last === -1 ? "" : data.toString("latin1", 0, last + 1);
-      let start = 0;
-      for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
-        room(count);
-        let e = nl;
-        if (e > start && text.charCodeAt(e - 1) === 13) e--;
-        const oversized = e - start > max;
-        starts[count] = oversized ? -1 : start;
-        ends[count] = oversized ? -1 : e;
-        count++;
-        start = nl + 1;
-      }
-      if (count > 0) {
-        yield { file, text, starts, ends, count, firstLine: lineNo, bytesRead };
-        lineNo += count;
-      }
-    }
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`${file}: ${(e as Error).message}`);
-  }
-  if (carry !== null || skipping) {
-    const text = carry === null ? "" : carry.toString("latin1");
-    let e = text.length;
-    if (e > 0 && text.charCodeAt(e - 1) === 13) e--;
-    starts[0] = skipping ? -1 : 0;
-    ends[0] = skipping ? -1 : e;
-    yield { file, text, starts, ends, count: 1, firstLine: lineNo, bytesRead };
+  for await (const b of readByteBatches(file, opts)) {
+    const batch = splitter.split(b, lineNo);
+    yield batch;
+    lineNo += batch.count;
   }
 }
 

@@ -71,6 +71,12 @@ export function resetFacts(f: RequestFacts): RequestFacts {
   return f;
 }
 
+/** User agents to ids, in first-seen order, and the strings by id. */
+export interface UserAgentTable {
+  readonly strings: string[];
+  idOf(text: string, start: number, end: number): number;
+}
+
 /**
  * The strings behind the ids of one run, shared by its parser and sessionizers. A host id stands for the
  * lower-cased site name, however the log spelled it (so "Example.org" and "example.org" are one site,
@@ -80,7 +86,7 @@ export class RequestTables {
   readonly ips = new AddressIds();
   /** Site names, lower-cased. */
   readonly hosts = new Interner();
-  readonly userAgents = new Interner();
+  private agents: UserAgentTable = new Interner();
   /** Spellings of hosts as the log wrote them, and the site id of each. */
   private readonly spelled = new Interner();
   private readonly siteOfSpelling: number[] = [];
@@ -88,6 +94,16 @@ export class RequestTables {
   private lastAgent = new Int32Array(1024).fill(-1);
 
   constructor(readonly compat = false) {}
+
+  get userAgents(): UserAgentTable {
+    return this.agents;
+  }
+
+  /** Interns user agents in `table` from now on (a reader with its own table: before any is interned). */
+  useUserAgents(table: UserAgentTable): void {
+    if (this.agents.strings.length > 0) throw new Error("user agents were interned already");
+    this.agents = table;
+  }
 
   /** Site id of the host text[start, end) as the log spelled it. */
   hostOf(text: string, start: number, end: number): number {
@@ -125,11 +141,11 @@ export class RequestTables {
     if (ip >= 0 && ip < this.lastAgent.length) {
       const last = this.lastAgent[ip];
       if (last >= 0) {
-        const s = this.userAgents.strings[last];
+        const s = this.agents.strings[last];
         if (s.length === end - start && text.slice(start, end) === s) return last;
       }
     }
-    const id = this.userAgents.idOf(text, start, end);
+    const id = this.agents.idOf(text, start, end);
     if (ip >= 0) {
       if (ip >= this.lastAgent.length) {
         const grown = new Int32Array(Math.max(ip + 1, this.lastAgent.length * 2)).fill(-1);

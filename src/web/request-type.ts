@@ -30,6 +30,11 @@ function extensionCode(path: string, from: number, to: number): number {
 
 const BY_CODE = new Map(EXTENSIONS.map(([e, t]) => [extensionCode(e, 0, e.length), t]));
 
+/** The packed extension codes and their types (for the WebAssembly log kernel, which packs alike). */
+export function extensionCodes(): [number, RequestType][] {
+  return [...BY_CODE];
+}
+
 /** Type of a path whose last '.' after its last '/' is at `dot` (-1: none), from text[dot + 1, end). */
 export function typeOfExtension(text: string, dot: number, end: number): RequestType {
   if (dot < 0) return RequestType.Html;

@@ -1,8 +1,16 @@
 import { UsageError } from "../../core/errors.ts";
 import { factsOf, type RequestFacts, type RequestTables } from "../../web/request-facts.ts";
 import { type BadLineReason, BadLines } from "../bad-lines.ts";
-import { OVERSIZED_LINE, readTextBatches, type TextBatch } from "../source.ts";
+import {
+  type ByteBatch,
+  LineSplitter,
+  MAX_LINE_BYTES,
+  OVERSIZED_LINE,
+  readByteBatches,
+  type TextBatch,
+} from "../source.ts";
 import { type JsonFieldMapping, jsonLineParser } from "./json-lines.ts";
+import { Code, kernelAvailable, WeblogKernel } from "./kernel.ts";
 import {
   COMBINED,
   COMMON,
@@ -26,6 +34,11 @@ export interface WeblogOptions {
   reuseRecord?: boolean;
   /** Called after each batch with the bytes read so far over all files (for progress bars). */
   onProgress?: (bytes: number) => void;
+  /**
+   * false: combined and common logs read as facts go through the JavaScript parser alone instead of the
+   * WebAssembly kernel (for the tests that check both give the same).
+   */
+  kernel?: boolean;
 }
 
 export interface WeblogStats {
@@ -33,6 +46,8 @@ export interface WeblogStats {
   lines: number;
   requests: number;
   bad: BadLines;
+  /** Lines the WebAssembly kernel read itself (the others went through the JavaScript parser). */
+  kernelLines?: number;
 }
 
 function namedParser(format: Exclude<WeblogFormat, "auto">, opts: WeblogOptions): LineParser {
@@ -120,6 +135,8 @@ export function readWebLog(
 /**
  * The same, read as RequestFacts for sessions: `spare()` gives the record to fill (the consumer takes
  * it over in onFacts and hands out another). Formats without a facts parser go through WebRequest.
+ * Combined and common logs are read by the WebAssembly kernel where it is built (`kernel: false` to
+ * read them with the JavaScript parser alone, as the equivalence tests do).
  */
 export function readWebLogFacts(
   files: string[],
@@ -130,18 +147,61 @@ export function readWebLogFacts(
   afterBatch?: () => Promise<void> | void,
 ): Promise<WeblogStats> {
   const scratch = emptyRequest();
-  return scanWebLog(
-    files,
-    opts,
-    (p, text, start, end) => {
-      if (p.factsRange) return p.factsRange(text, start, end, spare(), tables);
-      const r = p.parseRange(text, start, end, scratch);
-      return typeof r === "string" ? r : factsOf(r, tables, spare());
-    },
-    onFacts,
-    afterBatch,
-  );
+  const parse = (p: LineParser, text: string, start: number, end: number) => {
+    if (p.factsRange) return p.factsRange(text, start, end, spare(), tables);
+    const r = p.parseRange(text, start, end, scratch);
+    return typeof r === "string" ? r : factsOf(r, tables, spare());
+  };
+  let kernel: WeblogKernel | undefined;
+  const kernelFor = (p: LineParser): KernelBatch | undefined => {
+    const common = p.format === COMMON;
+    if (opts.kernel === false || !(common || p.format === COMBINED) || !kernelAvailable()) return undefined;
+    if (kernel === undefined) {
+      kernel = new WeblogKernel(opts.maxLineBytes ?? MAX_LINE_BYTES);
+      tables.useUserAgents(kernel);
+    }
+    const k = kernel;
+    return (batch, bad, firstLine) => {
+      let good = 0;
+      let accepted = 0;
+      let lineNo = firstLine;
+      k.load(batch.data);
+      for (let from = 0; from < batch.data.length; from = k.stopped) {
+        k.scan(from, batch.data.length, common);
+        for (let i = 0; i < k.count; i++, lineNo++) {
+          const code = k.code(i);
+          if (code === Code.ok) {
+            good++;
+            accepted++;
+            onFacts(k.facts(i, spare(), tables.ips));
+            continue;
+          }
+          if (code === Code.oversized) {
+            bad.add("oversized", batch.file, lineNo, "(line over the size limit)");
+            continue;
+          }
+          // the JavaScript parser reads what the kernel does not accept, or says why the line is bad
+          const line = k.text(k.start(i), k.end(i));
+          const r = parse(p, line, 0, line.length);
+          if (typeof r === "string") bad.add(classify(r, line), batch.file, lineNo, line);
+          else {
+            good++;
+            onFacts(r);
+          }
+        }
+      }
+      return { lines: lineNo - firstLine, good, accepted };
+    };
+  };
+  return scanWebLog(files, opts, parse, onFacts, afterBatch, kernelFor);
 }
+
+/** Reads one batch of lines numbered from firstLine with the kernel: lines, good requests, lines it read itself. */
+type KernelBatch = (
+  batch: ByteBatch,
+  bad: BadLines,
+  firstLine: number,
+) => { lines: number; good: number; accepted: number };
 
 async function scanWebLog<R>(
   files: string[],
@@ -149,40 +209,57 @@ async function scanWebLog<R>(
   parse: (p: LineParser, text: string, start: number, end: number) => R | BadLineReason,
   onGood: (r: R) => void,
   afterBatch?: () => Promise<void> | void,
+  kernelFor?: (p: LineParser) => KernelBatch | undefined,
 ): Promise<WeblogStats> {
   let parser = chosenParser(opts);
+  let kernel: KernelBatch | undefined;
   const bad = new BadLines();
+  const splitter = new LineSplitter(opts.maxLineBytes);
   let lines = 0;
   let requests = 0;
+  let kernelLines = 0;
   let doneBytes = 0;
   for (const file of files) {
     let fileBytes = 0;
-    for await (const batch of readTextBatches(file, { maxLineBytes: opts.maxLineBytes })) {
-      fileBytes = batch.bytesRead;
+    let lineNo = 1;
+    for await (const bytes of readByteBatches(file, { maxLineBytes: opts.maxLineBytes })) {
+      fileBytes = bytes.bytesRead;
       opts.onProgress?.(doneBytes + fileBytes);
-      const { text, starts, ends, count } = batch;
-      parser ??= detectFormat(sampleLines(batch), opts);
+      if (parser === undefined) {
+        parser = detectFormat(sampleLines(splitter.split(bytes, lineNo)), opts);
+      }
       const p = parser;
-      for (let i = 0; i < count; i++) {
-        const start = starts[i];
-        const r = start < 0 ? "oversized" : parse(p, text, start, ends[i]);
-        if (typeof r === "string") {
-          const line = start < 0 ? OVERSIZED_LINE : text.slice(start, ends[i]);
-          bad.add(
-            classify(r as BadLineReason, line),
-            file,
-            batch.firstLine + i,
-            start < 0 ? "(line over the size limit)" : line,
-          );
-        } else {
-          requests++;
-          onGood(r);
+      kernel ??= kernelFor?.(p);
+      let count: number;
+      if (kernel) {
+        const { lines: n, good, accepted } = kernel(bytes, bad, lineNo);
+        count = n;
+        requests += good;
+        kernelLines += accepted;
+      } else {
+        const { text, starts, ends, count: n } = splitter.split(bytes, lineNo);
+        for (count = 0; count < n; count++) {
+          const start = starts[count];
+          const r = start < 0 ? "oversized" : parse(p, text, start, ends[count]);
+          if (typeof r === "string") {
+            const line = start < 0 ? OVERSIZED_LINE : text.slice(start, ends[count]);
+            bad.add(
+              classify(r as BadLineReason, line),
+              file,
+              lineNo + count,
+              start < 0 ? "(line over the size limit)" : line,
+            );
+          } else {
+            requests++;
+            onGood(r);
+          }
         }
       }
       lines += count;
+      lineNo += count;
       if (afterBatch) await afterBatch();
     }
     doneBytes += fileBytes;
   }
-  return { format: parser?.name ?? "none", lines, requests, bad };
+  return { format: parser?.name ?? "none", lines, requests, bad, kernelLines };
 }
