@@ -103,7 +103,7 @@ export async function run(): Promise<Figure[]> {
     reference,
     better: "higher",
     note: [
-      `${((100 * best.kernelLines) / best.lines).toFixed(1)}% of lines read by the WebAssembly kernel`,
+      `${((100 * best.kernelLines) / best.lines).toFixed(2)}% of lines read by the WebAssembly kernel`,
       reference ? "" : "GoAccess not installed: apt-get install goaccess",
     ]
       .filter(Boolean)
