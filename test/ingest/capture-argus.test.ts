@@ -19,7 +19,7 @@ import {
   runArgus,
 } from "../../src/ingest/capture/argus.ts";
 import { type CaptureReadOptions, readCaptureFlows } from "../../src/ingest/capture/index.ts";
-import type { Flow } from "../../src/ingest/flows/record.ts";
+import { copyFlow, type Flow } from "../../src/ingest/flows/record.ts";
 import { writeSimulatedCapture } from "../../src/simulate/capture.ts";
 import { type Expected, scenario, T0 } from "./capture-scenario.ts";
 
@@ -115,6 +115,29 @@ describe("captures to flows against Argus", () => {
     assert.equal(c.onlyOurs + c.onlyArgus, 0);
     assert.ok(c.shifted <= 0.05 * c.argus.flows, `${c.shifted} of ${c.argus.flows} shifted`);
     assert.equal(c.differ.packets + c.differ.bytes + c.differ.srcBytes, 0);
+  });
+
+  it("a reused record (reuseRecord) hands out the same flows, extra fields included", async () => {
+    const file = join(dir, "simulated-reuse.pcap");
+    writeSimulatedCapture(file, { seed: 3, hours: 0.05 });
+    for (const opts of [{ statusInterval: 5 }, {}] as CaptureReadOptions[]) {
+      const fresh: Flow[] = [];
+      await readCaptureFlows(file, opts, (f) => fresh.push(f));
+      const reused: Flow[] = [];
+      let record: Flow | undefined;
+      await readCaptureFlows(file, { ...opts, reuseRecord: true }, (f) => {
+        if (record !== undefined) assert.equal(f, record, "one record object");
+        record = f;
+        reused.push(copyFlow(f));
+      });
+      assert.ok(fresh.length > 100);
+      assert.deepEqual(reused, fresh);
+      // the extra fields in the same order (consumers list them)
+      assert.deepEqual(
+        reused.map((f) => Object.keys(f.extra ?? {}).join()),
+        fresh.map((f) => Object.keys(f.extra ?? {}).join()),
+      );
+    }
   });
 
   const real = existsSync(REAL_DIR) ? readdirSync(REAL_DIR).filter((f) => f.endsWith(".pcap")) : [];

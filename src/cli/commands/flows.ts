@@ -435,6 +435,8 @@ export function flowsCommand(): Command {
               idleTimeout: o.idleTimeout,
               activeTimeout: o.activeTimeout,
               statusInterval: o.statusInterval,
+              // each flow becomes its line at once: one reused record
+              reuseRecord: true,
             },
             (f) => {
               lines.push(line(f));

@@ -42,7 +42,7 @@
  * keyed by a numeric hash of the key words), so a packet costs no allocation.
  */
 import { IntIds } from "../../core/interner.ts";
-import type { Flow } from "../flows/record.ts";
+import { emptyFlow, type Flow } from "../flows/record.ts";
 import { type Decoded, ipv6, PROTO_ARP } from "./decode.ts";
 import type { PacketRecord } from "./packets.ts";
 import { FIN_WAIT_2, TcpStates } from "./tcp-state.ts";
@@ -58,6 +58,8 @@ export interface FlowTableOptions {
    * ARGUS_IP_TIMEOUT (other protocols) seconds after its record ended, unless a packet comes first.
    */
   statusInterval?: number;
+  /** Hand every record out in one reused Flow (and reused `extra` objects): the consumer copies what it keeps. */
+  reuseRecord?: boolean;
 }
 
 /** Seconds of time disorder in the input that flows still come out in start order despite. */
@@ -384,7 +386,7 @@ export class FlowTable {
   private nextExpire = Number.NEGATIVE_INFINITY;
   /** Scratch key of the current packet. */
   private readonly key = new Uint32Array(KW);
-  private readonly addr16 = new Uint8Array(16);
+  private readonly maker: FlowMaker;
   /** The current packet's two endpoints are the same (its direction cannot be told). */
   private sameEnds = false;
   /** Records handed to the consumer. */
@@ -397,6 +399,7 @@ export class FlowTable {
     this.argus = opts.statusInterval !== undefined;
     this.interval = opts.statusInterval ?? opts.activeTimeout ?? 3600;
     this.idle = this.argus ? this.interval + ARGUS_TCP_TIMEOUT : (opts.idleTimeout ?? 60);
+    this.maker = new FlowMaker(opts.reuseRecord === true);
     this.grow(1024);
   }
 
@@ -739,7 +742,7 @@ export class FlowTable {
       // no open record started earlier: out now, after the waiting ones that started before it
       while (this.ended.size && this.ended.firstStart() <= start) this.emit();
       this.flows++;
-      this.onFlow(toFlow(rows, r, this.keys, f * KW, this.addr16));
+      this.onFlow(this.maker.make(rows, r, this.keys, f * KW));
     } else this.ended.push(rows, r, this.keys, f * KW);
     rows[r + F_BITS] = (rows[r + F_BITS] & ~REC_OPEN) | LATER_RECORD;
   }
@@ -787,7 +790,7 @@ export class FlowTable {
 
   private emit(): void {
     const slot = this.ended.pop();
-    const f = toFlow(this.ended.rows, slot * ROW, this.ended.keys, slot * KW, this.addr16);
+    const f = this.maker.make(this.ended.rows, slot * ROW, this.ended.keys, slot * KW);
     this.flows++;
     this.onFlow(f);
   }
@@ -877,82 +880,125 @@ function address(keys: Uint32Array, o: number, v6: boolean, scratch: Uint8Array)
   return ipv6(scratch, 0);
 }
 
-/** The Flow of a record: its row at rows[r], its key at keys[k]. */
-function toFlow(rows: Float64Array, r: number, keys: Uint32Array, k: number, scratch: Uint8Array): Flow {
-  const proto = rows[r + F_PROTO];
-  const bits = rows[r + F_BITS];
-  const sp = rows[r + F_S + S_PKTS];
-  const dp = rows[r + F_D + S_PKTS];
-  const both = sp > 0 && dp > 0;
-  let dir: string;
-  let state: string;
-  if (proto === 6) {
-    dir = bits & SYN_START ? "->" : both ? "<?>" : sp > 0 ? "?>" : "<?";
-    state = tcpState(rows[r + F_S + S_FLAGS], rows[r + F_D + S_FLAGS]);
-  } else {
-    dir = proto === PROTO_ARP ? "who" : both ? "<->" : sp > 0 ? "->" : "<-";
-    const icmp = rows[r + F_ICMP];
-    if (icmp >= 0) state = icmpStateName(proto === 58, icmp & 255, icmp >> 8);
-    else if (both) state = "CON";
-    else if (sp > 0) state = bits & LATER_RECORD && proto !== PROTO_ARP ? "REQ" : "INT";
-    else state = "RSP";
+/**
+ * Records made into flows: new objects each, or one reused Flow (reuseRecord: the consumer copies what
+ * it keeps) whose `extra` is one reused object per set of fields present, so its shape never changes.
+ */
+class FlowMaker {
+  private readonly into: Flow | null;
+  private readonly extras: (Record<string, number> | undefined)[] = [];
+  /** Scratch for IPv6 addresses. */
+  private readonly addr16 = new Uint8Array(16);
+
+  constructor(reuse: boolean) {
+    this.into = reuse ? emptyFlow() : null;
   }
-  const ports = proto === 6 || proto === 17 || rows[r + F_ICMP] >= 0;
-  const srcIsLo = (bits & SRC_IS_LO) !== 0;
-  const v6 = rows[r + F_IPV] === 6;
-  const sTos = rows[r + F_STOS];
-  const dTos = rows[r + F_DTOS];
-  const arp = proto === PROTO_ARP;
-  const extra: Record<string, number> = { DstBytes: rows[r + F_D + S_BYTES] };
-  if (sTos >= 0 && !arp) extra.sTtl = rows[r + F_STTL];
-  if (dTos >= 0 && !arp) extra.dTtl = rows[r + F_DTTL];
-  srcExtra(extra, rows, r + F_S);
-  dstExtra(extra, rows, r + F_D);
-  const start = rows[r + F_REC_START];
+
+  /** The Flow of a record: its row at rows[r], its key at keys[k]. */
+  make(rows: Float64Array, r: number, keys: Uint32Array, k: number): Flow {
+    const proto = rows[r + F_PROTO];
+    const bits = rows[r + F_BITS];
+    const sp = rows[r + F_S + S_PKTS];
+    const dp = rows[r + F_D + S_PKTS];
+    const both = sp > 0 && dp > 0;
+    let dir: string;
+    let state: string;
+    if (proto === 6) {
+      dir = bits & SYN_START ? "->" : both ? "<?>" : sp > 0 ? "?>" : "<?";
+      state = tcpState(rows[r + F_S + S_FLAGS], rows[r + F_D + S_FLAGS]);
+    } else {
+      dir = proto === PROTO_ARP ? "who" : both ? "<->" : sp > 0 ? "->" : "<-";
+      const icmp = rows[r + F_ICMP];
+      if (icmp >= 0) state = icmpStateName(proto === 58, icmp & 255, icmp >> 8);
+      else if (both) state = "CON";
+      else if (sp > 0) state = bits & LATER_RECORD && proto !== PROTO_ARP ? "REQ" : "INT";
+      else state = "RSP";
+    }
+    const ports = proto === 6 || proto === 17 || rows[r + F_ICMP] >= 0;
+    const srcIsLo = (bits & SRC_IS_LO) !== 0;
+    const v6 = rows[r + F_IPV] === 6;
+    const arp = proto === PROTO_ARP;
+    const sTos = arp ? -1 : rows[r + F_STOS];
+    const dTos = arp ? -1 : rows[r + F_DTOS];
+    const shape = (sTos >= 0 ? 1 : 0) | (dTos >= 0 ? 2 : 0) | (Math.min(sp, 2) << 2) | (Math.min(dp, 2) << 4);
+    let extra: Record<string, number>;
+    if (this.into === null) extra = EXTRA_SHAPES[shape].make(rows, r);
+    else {
+      extra = this.extras[shape] ??= EXTRA_SHAPES[shape].make(rows, r);
+      EXTRA_SHAPES[shape].fill(extra, rows, r);
+    }
+    const start = rows[r + F_REC_START];
+    const f = this.into ?? emptyFlow();
+    f.start = start;
+    f.duration = rows[r + F_REC_LAST] - start;
+    f.proto = protoText(proto);
+    f.srcAddr = address(keys, k + (srcIsLo ? K_LO : K_HI), v6, this.addr16);
+    f.srcPort = ports ? rows[r + F_SPORT] : null;
+    f.dir = dir;
+    f.dstAddr = address(keys, k + (srcIsLo ? K_HI : K_LO), v6, this.addr16);
+    f.dstPort = ports ? rows[r + F_DPORT] : null;
+    f.state = state;
+    f.sTos = sTos >= 0 ? sTos : null;
+    f.dTos = dTos >= 0 ? dTos : null;
+    f.totPkts = sp + dp;
+    f.totBytes = rows[r + F_S + S_BYTES] + rows[r + F_D + S_BYTES];
+    f.srcBytes = rows[r + F_S + S_BYTES];
+    f.srcPkts = sp;
+    f.dstPkts = dp;
+    f.label = null;
+    f.extra = extra;
+    return f;
+  }
+}
+
+/**
+ * The `extra` fields of a record depend on which are present: the TTLs (a side sent), sizes (a side
+ * sent) and inter-packet times (a side sent twice). For each such set, a function made once writes
+ * exactly its fields in one fixed order: each object shape then has its own store sites (one site
+ * shared by a dozen shapes would be a slow megamorphic store). `make` builds a new object, `fill`
+ * writes into one of that shape. The source holds only field names and row offsets.
+ */
+interface ExtraShape {
+  make: (rows: Float64Array, r: number) => Record<string, number>;
+  fill: (extra: Record<string, number>, rows: Float64Array, r: number) => void;
+}
+
+function extraShape(fields: number): ExtraShape {
+  const parts: [string, string][] = [["DstBytes", `rows[r + ${F_D + S_BYTES}]`]];
+  if (fields & 1) parts.push(["sTtl", `rows[r + ${F_STTL}]`]);
+  if (fields & 2) parts.push(["dTtl", `rows[r + ${F_DTTL}]`]);
+  const side = (level: number, at: number, p: "s" | "d", P: "S" | "D") => {
+    if (level === 0) return;
+    parts.push(
+      [`${p}MinPktSz`, `rows[r + ${at + S_MIN_SZ}]`],
+      [`${p}MaxPktSz`, `rows[r + ${at + S_MAX_SZ}]`],
+    );
+    if (level < 2) return;
+    parts.push(
+      [`${P}IntPkt`, `(rows[r + ${at + S_GAP_SUM}] / (rows[r + ${at + S_PKTS}] - 1)) * 1000`],
+      [`${P}IntPktMin`, `rows[r + ${at + S_GAP_MIN}] * 1000`],
+      [`${P}IntPktMax`, `rows[r + ${at + S_GAP_MAX}] * 1000`],
+    );
+  };
+  side((fields >> 2) & 3, F_S, "s", "S");
+  side((fields >> 4) & 3, F_D, "d", "D");
   return {
-    start,
-    duration: rows[r + F_REC_LAST] - start,
-    proto: protoText(proto),
-    srcAddr: address(keys, k + (srcIsLo ? K_LO : K_HI), v6, scratch),
-    srcPort: ports ? rows[r + F_SPORT] : null,
-    dir,
-    dstAddr: address(keys, k + (srcIsLo ? K_HI : K_LO), v6, scratch),
-    dstPort: ports ? rows[r + F_DPORT] : null,
-    state,
-    sTos: sTos >= 0 && !arp ? sTos : null,
-    dTos: dTos >= 0 && !arp ? dTos : null,
-    totPkts: sp + dp,
-    totBytes: rows[r + F_S + S_BYTES] + rows[r + F_D + S_BYTES],
-    srcBytes: rows[r + F_S + S_BYTES],
-    srcPkts: sp,
-    dstPkts: dp,
-    label: null,
-    extra,
+    make: new Function(
+      "rows",
+      "r",
+      `return { ${parts.map(([k, v]) => `${k}: ${v}`).join(", ")} };`,
+    ) as ExtraShape["make"],
+    fill: new Function(
+      "extra",
+      "rows",
+      "r",
+      parts.map(([k, v]) => `extra.${k} = ${v};`).join("\n"),
+    ) as ExtraShape["fill"],
   };
 }
 
-// extra fields by literal names (computed names would make every extra a dictionary)
-function srcExtra(extra: Record<string, number>, rows: Float64Array, s: number): void {
-  const n = rows[s + S_PKTS];
-  if (n === 0) return;
-  extra.sMinPktSz = rows[s + S_MIN_SZ];
-  extra.sMaxPktSz = rows[s + S_MAX_SZ];
-  if (n < 2) return;
-  extra.SIntPkt = (rows[s + S_GAP_SUM] / (n - 1)) * 1000;
-  extra.SIntPktMin = rows[s + S_GAP_MIN] * 1000;
-  extra.SIntPktMax = rows[s + S_GAP_MAX] * 1000;
-}
-
-function dstExtra(extra: Record<string, number>, rows: Float64Array, s: number): void {
-  const n = rows[s + S_PKTS];
-  if (n === 0) return;
-  extra.dMinPktSz = rows[s + S_MIN_SZ];
-  extra.dMaxPktSz = rows[s + S_MAX_SZ];
-  if (n < 2) return;
-  extra.DIntPkt = (rows[s + S_GAP_SUM] / (n - 1)) * 1000;
-  extra.DIntPktMin = rows[s + S_GAP_MIN] * 1000;
-  extra.DIntPktMax = rows[s + S_GAP_MAX] * 1000;
-}
+/** Shapes by the bits: 1 source TTL, 2 destination TTL, 4-8 source packets (0, 1, 2+), 16-32 destination. */
+const EXTRA_SHAPES: ExtraShape[] = Array.from({ length: 64 }, (_, i) => extraShape(i));
 
 /** Big-endian 32-bit word at b[o]. */
 function word(b: Uint8Array, o: number): number {

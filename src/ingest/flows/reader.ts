@@ -186,6 +186,7 @@ export async function readFlows(
           idleTimeout: opts.idleTimeout,
           activeTimeout: opts.activeTimeout,
           statusInterval: opts.statusInterval,
+          reuseRecord: opts.reuseRecord,
         },
         onCaptureFlow,
         afterBatch,
