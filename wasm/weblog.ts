@@ -1,5 +1,5 @@
-// AssemblyScript: the byte-level kernel for combined and common access-log lines (compiled to
-// dist/weblog.wasm by `npm run build:wasm`, loaded by src/ingest/weblog/kernel.ts).
+// AssemblyScript: the byte-level kernel for combined, common and vhost_combined access-log lines
+// (compiled to dist/weblog.wasm by `npm run build:wasm`, loaded by src/ingest/weblog/kernel.ts).
 //
 // It reads a block of whole lines from linear memory and writes, per line, the request facts the
 // sessionizer needs: the same numbers the JavaScript parser (src/ingest/weblog/log-format.ts) computes.
@@ -9,11 +9,15 @@
 // User agents are interned here (bytes compared exactly): a client's user agent is checked against its
 // last one with 16-byte compares instead of being hashed on every line.
 
-/** Record layout, in i32 slots (the two f64 sit at slots 16-19). */
-const STRIDE: i32 = 80;
+/** Record layout, in i32 slots (the two f64 sit at slots 16-19); see src/ingest/weblog/kernel.ts. */
+const STRIDE: i32 = 96;
 const OK: i32 = 0;
 const FALLBACK: i32 = 1;
 const OVERSIZED: i32 = 2;
+// formats
+const COMBINED: i32 = 0;
+const COMMON: i32 = 1;
+const VHOST_COMBINED: i32 = 2;
 
 const FNV_BASIS: u32 = 0x811c9dc5;
 const FNV_PRIME: u32 = 0x01000193;
@@ -111,10 +115,12 @@ export function internScratch(len: i32): i32 {
 
 /**
  * Lines of input[from, len) (whole lines: the last may lack its '\n') into records at `out`, at most
- * `capacity`; common = 1 for the common format (no referer, no user agent). Returns the records written.
+ * `capacity`, in `format` (COMBINED, COMMON: no referer nor user agent, VHOST_COMBINED: the site first).
+ * Returns the records written.
  */
-export function scan(input: usize, from: i32, len: i32, out: usize, capacity: i32, common: i32): i32 {
+export function scan(input: usize, from: i32, len: i32, out: usize, capacity: i32, format: i32): i32 {
   let p = from;
+  prevHostLen = -1; // the previous block's bytes are gone
   let n = 0;
   while (p < len && n < capacity) {
     const nl = findByte(input, p, len, 10);
@@ -124,7 +130,7 @@ export function scan(input: usize, from: i32, len: i32, out: usize, capacity: i3
     store<i32>(o + 4, p);
     store<i32>(o + 8, e);
     let code = OVERSIZED;
-    if (e - p <= maxLine) code = parseLine(input, p, e, o, common) ? OK : FALLBACK;
+    if (e - p <= maxLine) code = parseLine(input, p, e, o, format) ? OK : FALLBACK;
     store<i32>(o, code);
     n++;
     p = nl + 1;
@@ -134,10 +140,19 @@ export function scan(input: usize, from: i32, len: i32, out: usize, capacity: i3
 }
 
 /** Parses the line input[s, e) into the record at o; false when the JavaScript parser must read it. */
-function parseLine(b: usize, s: i32, e: i32, o: usize, common: i32): bool {
+function parseLine(b: usize, s: i32, e: i32, o: usize, format: i32): bool {
   if (e - s < 40) return false;
-  // $remote_addr: canonical dotted quad up to the first space, then " - "
+  // vhost_combined: $host up to the first space, then the combined fields
+  const lineStart = s;
+  if (format == VHOST_COMBINED) {
+    const h = findByte(b, s, e, 32);
+    if (h >= e) return false;
+    store<i32>(o + 56, h);
+    s = h + 1;
+    if (e - s < 40) return false;
+  }
   let i = s;
+  // $remote_addr: canonical dotted quad up to the first space, then " - "
   let v: u32 = 0;
   let octet: u32 = 0;
   let digits = 0;
@@ -165,6 +180,7 @@ function parseLine(b: usize, s: i32, e: i32, o: usize, common: i32): bool {
   v = (v << 8) | octet;
   store<u32>(o + 12, v);
   store<i32>(o + 16, i);
+  store<i32>(o + 60, s);
   if (i + 3 > e || load<u8>(b + <usize>i + 1) != 45 || load<u8>(b + <usize>i + 2) != 32) return false;
   i += 3;
   // $remote_user up to the next space, then " ["
@@ -196,6 +212,7 @@ function parseLine(b: usize, s: i32, e: i32, o: usize, common: i32): bool {
   store<i32>(o + 48, status);
   i += 4;
   // $body_bytes_sent: '-', nothing, or up to 15 digits
+  const common = format == COMMON;
   const be = common ? e : findByte(b, i, e, 32);
   if (be - i > 15) return false;
   let bytes: f64 = 0;
@@ -223,7 +240,21 @@ function parseLine(b: usize, s: i32, e: i32, o: usize, common: i32): bool {
   if (ue < 0) return false;
   const dash = ue == i || (ue == i + 1 && load<u8>(b + <usize>i) == 45);
   store<i32>(o + 52, dash ? userAgentOf(v, b, i, i) : userAgentOf(v, b, i, ue));
+  if (format == VHOST_COMBINED) sameHost(b, lineStart, load<i32>(o + 56), o);
   return true;
+}
+
+// the site of the previous accepted vhost line in this block, so the caller can reuse its id
+let prevHostStart: i32 = 0;
+let prevHostLen: i32 = -1;
+
+/** The host is [s, e) (its end in slot 14): slot 20 says whether it is the last accepted line's. */
+function sameHost(b: usize, s: i32, e: i32, o: usize): void {
+  const n = e - s;
+  const same = n == prevHostLen && sameBytes(b + <usize>prevHostStart, b + <usize>s, n);
+  store<i32>(o + 80, same ? 1 : 0);
+  prevHostStart = s;
+  prevHostLen = n;
 }
 
 /** The next '"' in [from, e), or -1; also -1 when a backslash precedes it (escapes: the reference decides). */

@@ -26,7 +26,11 @@ function write(lines: string[], ending = "\n"): string {
   return path;
 }
 
-type Fact = Omit<RequestFacts, "ip" | "userAgent"> & { ip: string; userAgent: string | null };
+type Fact = Omit<RequestFacts, "ip" | "host" | "userAgent"> & {
+  ip: string;
+  host: string | null;
+  userAgent: string | null;
+};
 
 async function facts(file: string, opts: WeblogOptions): Promise<{ facts: Fact[]; stats: WeblogStats }> {
   const tables = new RequestTables();
@@ -35,6 +39,7 @@ async function facts(file: string, opts: WeblogOptions): Promise<{ facts: Fact[]
   const out = raw.map((f) => ({
     ...f,
     ip: tables.ips.names[f.ip],
+    host: tables.hostName(f.host),
     userAgent: f.userAgent < 0 ? null : tables.userAgents.strings[f.userAgent],
   }));
   return { facts: out, stats };
@@ -74,6 +79,21 @@ describe("WebAssembly kernel for combined and common logs", () => {
       return out;
     };
     assert.deepEqual(await sessions(true), await sessions(false));
+  });
+
+  it("reads vhost_combined logs the same (sites first, several sites, odd spellings)", async () => {
+    const { lines } = simulateWeb({ seed: 4, hours: 3, vhost: true });
+    const odd = [
+      `- ${lines[0].slice(lines[0].indexOf(" ") + 1)}`,
+      `Shop.Example.ORG ${lines[1].slice(lines[1].indexOf(" ") + 1)}`,
+      ` ${lines[2].slice(lines[2].indexOf(" ") + 1)}`,
+      `example.org:8080 ${lines[3].slice(lines[3].indexOf(" ") + 1)}`,
+      lines[4].slice(lines[4].indexOf(" ") + 1), // no site: the IP is read as the site
+    ];
+    const { facts: got, stats } = await same(write([...odd, ...lines]), { format: "vhost_combined" });
+    assert.ok(got.length > 10_000);
+    assert.ok(stats.kernelLines! > 0.99 * stats.lines, `${stats.kernelLines} of ${stats.lines}`);
+    assert.ok(new Set(got.map((f) => f.host)).size >= 3, "several sites");
   });
 
   it("reads common logs the same (no user agent)", async () => {

@@ -1,11 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
-import type { AddressIds } from "../../core/addresses.ts";
-import type { RequestFacts, UserAgentTable } from "../../web/request-facts.ts";
+import type { RequestFacts, RequestTables, UserAgentTable } from "../../web/request-facts.ts";
 import { extensionCodes, type RequestType } from "../../web/request-type.ts";
 
 /**
- * The WebAssembly kernel for combined and common lines (wasm/weblog.ts, built into dist/weblog.wasm by
- * `npm run build:wasm`, which `npm ci` runs). It reads a block of lines straight from the bytes and
+ * The WebAssembly kernel for combined, common and vhost_combined lines (wasm/weblog.ts, built into
+ * dist/weblog.wasm by `npm run build:wasm`, which `npm ci` runs). It reads a block of lines straight from the bytes and
  * writes each line's request facts into a record; lines it does not accept go to the JavaScript parser,
  * so results are the same with or without it. Without the built file the JavaScript parser reads all.
  */
@@ -25,7 +24,7 @@ interface Exports {
   addExtension(code: number, type: number): void;
   alloc(size: number): number;
   free(ptr: number): void;
-  scan(input: number, from: number, len: number, out: number, capacity: number, common: number): number;
+  scan(input: number, from: number, len: number, out: number, capacity: number, format: number): number;
   stoppedAt(): number;
   userAgentCount(): number;
   userAgentOffset(id: number): number;
@@ -50,11 +49,19 @@ const Slot = {
   queryHash: 11,
   status: 12,
   userAgent: 13,
+  /** vhost_combined: the host's end (it starts the line), and 1 when it is the last accepted line's. */
+  hostEnd: 14,
+  ipStart: 15,
+  sameHost: 20,
 } as const;
-const RECORD_I32 = 20;
+const RECORD_I32 = 24;
 /** Time, then bytes: f64 slots from the record's start. */
 const TIME_F64 = 8;
 export const Code = { ok: 0, fallback: 1, oversized: 2 } as const;
+
+/** The formats the kernel reads, in the kernel's numbering. */
+export const KERNEL_FORMATS = ["combined", "common", "vhost_combined"] as const;
+export type KernelFormat = (typeof KERNEL_FORMATS)[number];
 
 let compiled: object | null | undefined;
 
@@ -116,8 +123,8 @@ export class WeblogKernel implements UserAgentTable {
   }
 
   /** Scans records of the loaded block from byte `from` up to `len`: sets count and stopped. */
-  scan(from: number, len: number, common: boolean): void {
-    this.count = this.x.scan(this.input, from, len, this.out, CAPACITY, common ? 1 : 0);
+  scan(from: number, len: number, format: KernelFormat): void {
+    this.count = this.x.scan(this.input, from, len, this.out, CAPACITY, KERNEL_FORMATS.indexOf(format));
     this.stopped = this.x.stoppedAt();
     this.views();
     this.syncUserAgents();
@@ -139,17 +146,35 @@ export class WeblogKernel implements UserAgentTable {
     return this.i32[this.record(k) + Slot.end];
   }
 
-  /** Fills f with the facts of record k, a line the kernel accepted; client ids come from `ips`. */
-  facts(k: number, f: RequestFacts, ips: AddressIds): RequestFacts {
+  /** The host id of the last vhost line, for the next one with the same host. */
+  private lastHost = -1;
+
+  /**
+   * Fills f with the facts of record k, a line the kernel accepted; client and site ids come from
+   * `tables` (with `vhost`, the line starts with its site).
+   */
+  facts(k: number, f: RequestFacts, tables: RequestTables, vhost: boolean): RequestFacts {
     const i32 = this.i32;
     const r = this.record(k);
     const v4 = this.u32[r + Slot.v4];
+    const ips = tables.ips;
     let ip = ips.v4Id(v4);
-    if (ip < 0) ip = ips.addV4(v4, this.text(i32[r + Slot.start], i32[r + Slot.ipEnd]));
+    if (ip < 0) ip = ips.addV4(v4, this.text(i32[r + Slot.ipStart], i32[r + Slot.ipEnd]));
+    let host = -1;
+    if (vhost) {
+      if (i32[r + Slot.sameHost] === 1) host = this.lastHost;
+      else {
+        const start = i32[r + Slot.start];
+        const end = i32[r + Slot.hostEnd];
+        const text = this.text(start, end);
+        host = text === "-" || text === "" ? -1 : tables.hostOf(text, 0, text.length);
+        this.lastHost = host;
+      }
+    }
     const d = (r >> 1) + TIME_F64;
     f.time = this.f64[d];
     f.ip = ip;
-    f.host = -1;
+    f.host = host;
     f.status = i32[r + Slot.status];
     f.bytes = this.f64[d + 1];
     f.method = i32[r + Slot.method];

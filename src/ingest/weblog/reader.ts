@@ -10,7 +10,7 @@ import {
   type TextBatch,
 } from "../source.ts";
 import { type JsonFieldMapping, jsonLineParser } from "./json-lines.ts";
-import { Code, kernelAvailable, WeblogKernel } from "./kernel.ts";
+import { Code, KERNEL_FORMATS, kernelAvailable, WeblogKernel } from "./kernel.ts";
 import {
   COMBINED,
   COMMON,
@@ -49,6 +49,9 @@ export interface WeblogStats {
   /** Lines the WebAssembly kernel read itself (the others went through the JavaScript parser). */
   kernelLines?: number;
 }
+
+/** The log_format string of each format the kernel reads (a --log-format equal to one is read by it too). */
+const FORMAT_STRINGS = { combined: COMBINED, common: COMMON, vhost_combined: VHOST_COMBINED } as const;
 
 function namedParser(format: Exclude<WeblogFormat, "auto">, opts: WeblogOptions): LineParser {
   switch (format) {
@@ -135,7 +138,7 @@ export function readWebLog(
 /**
  * The same, read as RequestFacts for sessions: `spare()` gives the record to fill (the consumer takes
  * it over in onFacts and hands out another). Formats without a facts parser go through WebRequest.
- * Combined and common logs are read by the WebAssembly kernel where it is built (`kernel: false` to
+ * Combined, common and vhost_combined logs are read by the WebAssembly kernel where it is built (`kernel: false` to
  * read them with the JavaScript parser alone, as the equivalence tests do).
  */
 export function readWebLogFacts(
@@ -154,8 +157,9 @@ export function readWebLogFacts(
   };
   let kernel: WeblogKernel | undefined;
   const kernelFor = (p: LineParser): KernelBatch | undefined => {
-    const common = p.format === COMMON;
-    if (opts.kernel === false || !(common || p.format === COMBINED) || !kernelAvailable()) return undefined;
+    const format = KERNEL_FORMATS.find((f) => p.format === FORMAT_STRINGS[f]);
+    if (opts.kernel === false || format === undefined || !kernelAvailable()) return undefined;
+    const vhost = format === "vhost_combined";
     if (kernel === undefined) {
       kernel = new WeblogKernel(opts.maxLineBytes ?? MAX_LINE_BYTES);
       tables.useUserAgents(kernel);
@@ -167,13 +171,13 @@ export function readWebLogFacts(
       let lineNo = firstLine;
       k.load(batch.data);
       for (let from = 0; from < batch.data.length; from = k.stopped) {
-        k.scan(from, batch.data.length, common);
+        k.scan(from, batch.data.length, format);
         for (let i = 0; i < k.count; i++, lineNo++) {
           const code = k.code(i);
           if (code === Code.ok) {
             good++;
             accepted++;
-            onFacts(k.facts(i, spare(), tables.ips));
+            onFacts(k.facts(i, spare(), tables, vhost));
             continue;
           }
           if (code === Code.oversized) {
