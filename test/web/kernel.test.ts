@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { gzipSync } from "node:zlib";
 import { kernelAvailable } from "../../src/ingest/weblog/kernel.ts";
 import { readWebLogFacts, type WeblogOptions, type WeblogStats } from "../../src/ingest/weblog/reader.ts";
 import { simulateWeb } from "../../src/simulate/web.ts";
@@ -16,6 +19,7 @@ import { combined, common, seeded, T0 } from "../ingest/lines.ts";
  * accept go to the JavaScript parser, so each kind of unusual line below must come out the same.
  */
 
+const root = fileURLToPath(new URL("../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "botscope-kernel-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let fileNo = 0;
@@ -94,6 +98,39 @@ describe("WebAssembly kernel for combined and common logs", () => {
     assert.ok(got.length > 10_000);
     assert.ok(stats.kernelLines! > 0.99 * stats.lines, `${stats.kernelLines} of ${stats.lines}`);
     assert.ok(new Set(got.map((f) => f.host)).size >= 3, "several sites");
+  });
+
+  it("reads gzip files and stdin the same as the plain file", async () => {
+    const { lines } = simulateWeb({ seed: 8, hours: 2 });
+    const plain = write(lines);
+    const gz = join(dir, "sim.log.gz");
+    writeFileSync(gz, gzipSync(readFileSync(plain)));
+    const expected = await facts(plain, { format: "combined" });
+    assert.ok(expected.stats.kernelLines! > 0.99 * expected.stats.lines);
+    assert.deepEqual((await facts(gz, { format: "combined" })).facts, expected.facts);
+    const script = join(dir, "stdin-facts.mts");
+    const src = (f: string) => JSON.stringify(pathToFileURL(join(root, f)).href);
+    writeFileSync(
+      script,
+      `import { readWebLogFacts } from ${src("src/ingest/weblog/reader.ts")};\n` +
+        `import { emptyFacts, RequestTables } from ${src("src/web/request-facts.ts")};\n` +
+        "const tables = new RequestTables();\nconst out = [];\n" +
+        'const stats = await readWebLogFacts(["-"], { format: "combined" }, tables, emptyFacts, (f) =>\n' +
+        "  out.push({ ...f, ip: tables.ips.names[f.ip], host: tables.hostName(f.host),\n" +
+        "    userAgent: f.userAgent < 0 ? null : tables.userAgents.strings[f.userAgent] }));\n" +
+        "process.stdout.write(JSON.stringify({ out, kernelLines: stats.kernelLines }));\n",
+    );
+    for (const input of [readFileSync(plain), readFileSync(gz)]) {
+      const child = spawnSync(process.execPath, ["--import", "tsx", script], {
+        cwd: root,
+        input,
+        maxBuffer: 256 << 20,
+      });
+      assert.equal(child.status, 0, child.stderr.toString());
+      const got = JSON.parse(child.stdout.toString());
+      assert.equal(got.kernelLines, expected.stats.kernelLines);
+      assert.deepEqual(got.out, expected.facts);
+    }
   });
 
   it("reads common logs the same (no user agent)", async () => {
