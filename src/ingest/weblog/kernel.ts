@@ -85,15 +85,17 @@ export class WeblogKernel implements UserAgentTable {
   private readonly out: number;
   private buffer: ArrayBuffer | null = null;
   /** Views of the memory, renewed when it grows. */
-  i32 = new Int32Array(0);
-  u32 = new Uint32Array(0);
-  f64 = new Float64Array(0);
-  bytes = Buffer.alloc(0);
+  private i32 = new Int32Array(0);
+  private u32 = new Uint32Array(0);
+  private f64 = new Float64Array(0);
+  private bytes = Buffer.alloc(0);
   /** Records of the last scan, and the byte offset of the input where it stopped. */
   count = 0;
   stopped = 0;
   /** User agents by id, decoded as they appear (the kernel is the run's user-agent table). */
   readonly strings: string[] = [];
+  /** The site id of the last vhost line read, for the next one with the same site. */
+  private lastHost = -1;
 
   constructor(maxLineBytes: number) {
     const m = module();
@@ -131,7 +133,7 @@ export class WeblogKernel implements UserAgentTable {
   }
 
   /** Index of record k's first i32 slot (its f64 slots start at half of it). */
-  record(k: number): number {
+  private record(k: number): number {
     return (this.out >> 2) + k * RECORD_I32;
   }
 
@@ -145,9 +147,6 @@ export class WeblogKernel implements UserAgentTable {
   end(k: number): number {
     return this.i32[this.record(k) + Slot.end];
   }
-
-  /** The host id of the last vhost line, for the next one with the same host. */
-  private lastHost = -1;
 
   /**
    * Fills f with the facts of record k, a line the kernel accepted; client and site ids come from
