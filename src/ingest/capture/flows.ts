@@ -78,27 +78,33 @@ const K_PORTS = 9;
 const K_DETAIL = 10;
 
 // ---- per-flow row (Float64Array, stride ROW) ----
-const F_PROTO = 0;
-const F_IPV = 1;
+// What a packet reads and writes comes first, the key's words inside the row (a Uint32Array view of
+// the same bytes): finding a flow and updating it touch two or three cache lines, not five or six.
+const F_HASH = 0;
 /** Bits: SRC_IS_LO, SYN_START, REC_OPEN, LATER_RECORD. */
-const F_BITS = 2;
-const F_SPORT = 3;
-const F_DPORT = 4;
+const F_BITS = 1;
+/** The key's KW words, as 32-bit words from (r + F_KEY) * 2 (six numbers hold them). */
+const F_KEY = 2;
+const F_LAST = 8;
+const F_REC_START = 9;
+const F_REC_LAST = 10;
+const F_STOS = 11;
+const F_DTOS = 12;
+const F_S = 13;
+const F_D = 22;
+/** End of the two sides' numbers (zeroed when a record opens). */
+const F_SIDES_END = 31;
+const F_PROTO = 31;
+const F_IPV = 32;
+const F_SPORT = 33;
+const F_DPORT = 34;
 /** ICMP: type | code << 8 of the first packet (after ICMPv6 folding); -1 otherwise. */
-const F_ICMP = 5;
-const F_STOS = 6;
-const F_DTOS = 7;
-const F_STTL = 8;
-const F_DTTL = 9;
-const F_LAST = 10;
-const F_REC_START = 11;
-const F_REC_LAST = 12;
-const F_HASH = 13;
+const F_ICMP = 35;
+const F_STTL = 36;
+const F_DTTL = 37;
 /** When the flow was put in the activity list (its last packet then). */
-const F_LISTED = 14;
-const F_S = 15;
-const F_D = 24;
-const ROW = 33;
+const F_LISTED = 38;
+const ROW = 39;
 // per side, at F_S or F_D
 const S_PKTS = 0;
 const S_BYTES = 1;
@@ -254,16 +260,17 @@ function icmp4Pair(type: number): boolean {
 }
 
 /**
- * Ended records waiting for their turn (start order), as copies of their rows and keys: objects that
+ * Ended records waiting for their turn (start order), as copies of their rows (keys inside): objects that
  * waited long would be copied by every young-generation collection; these become Flow objects only
  * when they are handed out.
  */
 class EndedRecords {
   rows = new Float64Array(256 * ROW);
-  keys = new Uint32Array(256 * KW);
+  /** The rows' key words. */
+  words = new Uint32Array(this.rows.buffer);
   /**
    * Min-heap of slots by record start, the starts kept beside the slots: sifting compares within two
-   * small arrays instead of reaching into 264-byte rows (tens of thousands may wait behind a long flow).
+   * small arrays instead of reaching into 312-byte rows (tens of thousands may wait behind a long flow).
    */
   private heap = new Int32Array(256);
   private heapStart = new Float64Array(256);
@@ -271,8 +278,8 @@ class EndedRecords {
   private used = 0;
   size = 0;
 
-  /** Copies row r of `rows` (key at k of `keys`) in. */
-  push(rows: Float64Array, r: number, keys: Uint32Array, k: number): void {
+  /** Copies row r of `rows` in. */
+  push(rows: Float64Array, r: number): void {
     let slot = this.free.pop();
     if (slot === undefined) {
       if (this.used * ROW >= this.rows.length) this.grow();
@@ -281,9 +288,6 @@ class EndedRecords {
     const a = this.rows;
     const o = slot * ROW;
     for (let j = 0; j < ROW; j++) a[o + j] = rows[r + j];
-    const ks = this.keys;
-    const ko = slot * KW;
-    for (let j = 0; j < KW; j++) ks[ko + j] = keys[k + j];
     const start = a[o + F_REC_START];
     const h = this.heap;
     const hs = this.heapStart;
@@ -334,9 +338,7 @@ class EndedRecords {
     const rows = new Float64Array(n * ROW);
     rows.set(this.rows);
     this.rows = rows;
-    const keys = new Uint32Array(n * KW);
-    keys.set(this.keys);
-    this.keys = keys;
+    this.words = new Uint32Array(rows.buffer);
     const heap = new Int32Array(n);
     heap.set(this.heap);
     this.heap = heap;
@@ -363,7 +365,8 @@ export class FlowTable {
   // flow rows
   private cap = 0;
   private rows = new Float64Array(0);
-  private keys = new Uint32Array(0);
+  /** The rows' bytes as 32-bit words (the keys). */
+  private words = new Uint32Array(0);
   private links = new Int32Array(0);
   private free: number[] = [];
   /** Rows in the hash table (the others are free). */
@@ -590,7 +593,7 @@ export class FlowTable {
 
   private find(hash: number): number {
     const slots = this.slots;
-    const keys = this.keys;
+    const keys = this.words;
     const rows = this.rows;
     const k = this.key;
     const lo = k[K_LO];
@@ -600,9 +603,11 @@ export class FlowTable {
       const f = slots[i];
       if (f < 0) return -1;
       if (rows[f * ROW + F_HASH] !== hash) continue;
-      const o = f * KW;
+      const o = (f * ROW + F_KEY) * 2;
       if (keys[o + K_LO] !== lo || keys[o + K_HI] !== hi || keys[o + K_PORTS] !== ports) continue;
       if (keys[o + K_META] !== k[K_META] || keys[o + K_DETAIL] !== k[K_DETAIL]) continue;
+      // IPv4 keys (the version is in K_META) have no more address words
+      if (k[K_META] >>> 12 !== 6) return f;
       let j = 1;
       while (j < 4 && keys[o + K_LO + j] === k[K_LO + j] && keys[o + K_HI + j] === k[K_HI + j]) j++;
       if (j === 4) return f;
@@ -643,13 +648,11 @@ export class FlowTable {
     const rows = new Float64Array(cap * ROW);
     rows.set(this.rows);
     this.tcp.grow(cap);
-    const keys = new Uint32Array(cap * KW);
-    keys.set(this.keys);
     const links = new Int32Array(cap * 4);
     links.set(this.links);
     for (let f = cap - 1; f >= this.cap; f--) this.free.push(f);
     this.rows = rows;
-    this.keys = keys;
+    this.words = new Uint32Array(rows.buffer);
     this.links = links;
     this.cap = cap;
     let size = 16;
@@ -670,11 +673,11 @@ export class FlowTable {
     if (f >= this.used) this.used = f + 1;
     this.inTable[f] = 1;
     this.live++;
-    this.keys.set(this.key, f * KW);
-    this.insertSlot(f, hash);
     const rows = this.rows;
     const r = f * ROW;
     rows.fill(0, r, r + ROW);
+    this.words.set(this.key, (r + F_KEY) * 2);
+    this.insertSlot(f, hash);
     rows[r + F_HASH] = hash;
     rows[r + F_PROTO] = d.proto;
     rows[r + F_IPV] = d.ipVersion;
@@ -727,7 +730,7 @@ export class FlowTable {
     rows[r + F_BITS] |= REC_OPEN;
     rows[r + F_REC_START] = ts;
     rows[r + F_REC_LAST] = ts;
-    rows.fill(0, r + F_S, r + ROW);
+    for (let i = r + F_S; i < r + F_SIDES_END; i++) rows[i] = 0;
     this.linkRecord(f, ts);
   }
 
@@ -742,8 +745,8 @@ export class FlowTable {
       // no open record started earlier: out now, after the waiting ones that started before it
       while (this.ended.size && this.ended.firstStart() <= start) this.emit();
       this.flows++;
-      this.onFlow(this.maker.make(rows, r, this.keys, f * KW));
-    } else this.ended.push(rows, r, this.keys, f * KW);
+      this.onFlow(this.maker.make(rows, r, this.words));
+    } else this.ended.push(rows, r);
     rows[r + F_BITS] = (rows[r + F_BITS] & ~REC_OPEN) | LATER_RECORD;
   }
 
@@ -790,7 +793,7 @@ export class FlowTable {
 
   private emit(): void {
     const slot = this.ended.pop();
-    const f = this.maker.make(this.ended.rows, slot * ROW, this.ended.keys, slot * KW);
+    const f = this.maker.make(this.ended.rows, slot * ROW, this.ended.words);
     this.flows++;
     this.onFlow(f);
   }
@@ -894,8 +897,9 @@ class FlowMaker {
     this.into = reuse ? emptyFlow() : null;
   }
 
-  /** The Flow of a record: its row at rows[r], its key at keys[k]. */
-  make(rows: Float64Array, r: number, keys: Uint32Array, k: number): Flow {
+  /** The Flow of a record: its row at rows[r]; `words` are the rows' bytes as 32-bit words. */
+  make(rows: Float64Array, r: number, words: Uint32Array): Flow {
+    const k = (r + F_KEY) * 2;
     const proto = rows[r + F_PROTO];
     const bits = rows[r + F_BITS];
     const sp = rows[r + F_S + S_PKTS];
@@ -928,21 +932,51 @@ class FlowMaker {
       EXTRA_SHAPES[shape].fill(extra, rows, r);
     }
     const start = rows[r + F_REC_START];
-    const f = this.into ?? emptyFlow();
+    const duration = rows[r + F_REC_LAST] - start;
+    const protoName = protoText(proto);
+    const srcAddr = address(words, k + (srcIsLo ? K_LO : K_HI), v6, this.addr16);
+    const srcPort = ports ? rows[r + F_SPORT] : null;
+    const dstAddr = address(words, k + (srcIsLo ? K_HI : K_LO), v6, this.addr16);
+    const dstPort = ports ? rows[r + F_DPORT] : null;
+    const srcBytes = rows[r + F_S + S_BYTES];
+    const totBytes = srcBytes + rows[r + F_D + S_BYTES];
+    const f = this.into;
+    // a new record is one object literal (allocated and filled at once, in Flow's field order)
+    if (f === null)
+      return {
+        start,
+        duration,
+        proto: protoName,
+        srcAddr,
+        srcPort,
+        dir,
+        dstAddr,
+        dstPort,
+        state,
+        sTos: sTos >= 0 ? sTos : null,
+        dTos: dTos >= 0 ? dTos : null,
+        totPkts: sp + dp,
+        totBytes,
+        srcBytes,
+        srcPkts: sp,
+        dstPkts: dp,
+        label: null,
+        extra,
+      };
     f.start = start;
-    f.duration = rows[r + F_REC_LAST] - start;
-    f.proto = protoText(proto);
-    f.srcAddr = address(keys, k + (srcIsLo ? K_LO : K_HI), v6, this.addr16);
-    f.srcPort = ports ? rows[r + F_SPORT] : null;
+    f.duration = duration;
+    f.proto = protoName;
+    f.srcAddr = srcAddr;
+    f.srcPort = srcPort;
     f.dir = dir;
-    f.dstAddr = address(keys, k + (srcIsLo ? K_HI : K_LO), v6, this.addr16);
-    f.dstPort = ports ? rows[r + F_DPORT] : null;
+    f.dstAddr = dstAddr;
+    f.dstPort = dstPort;
     f.state = state;
     f.sTos = sTos >= 0 ? sTos : null;
     f.dTos = dTos >= 0 ? dTos : null;
     f.totPkts = sp + dp;
-    f.totBytes = rows[r + F_S + S_BYTES] + rows[r + F_D + S_BYTES];
-    f.srcBytes = rows[r + F_S + S_BYTES];
+    f.totBytes = totBytes;
+    f.srcBytes = srcBytes;
     f.srcPkts = sp;
     f.dstPkts = dp;
     f.label = null;
