@@ -10,7 +10,8 @@
  *   `argus -S 5 -w - | ra -r -` (both at once on two cores); the faster counts as the reference;
  * - readCaptureFlows with botscope's defaults against argus -S 3600 + ra (records of up to an hour, as
  *   CTU-13's flows were made);
- * - `botscope flows convert X --to binetflow` (the command, writing the file) against the same.
+ * - `botscope flows convert X --to binetflow` (the command, writing the file) against the same, and
+ *   with --status-interval 5 against argus -S 5 + ra (the like-for-like commands: both print records).
  * Notes give the CPU time of both sides (steadier than wall time on a shared machine) and flow counts.
  * Without argus/ra, botscope's figures are printed without a reference.
  */
@@ -108,14 +109,16 @@ export async function run(): Promise<Figure[]> {
   const tools = findArgus();
   const figures: Figure[] = [];
   for (const cap of captures(dir)) {
-    const ours: Record<"s5" | "dflt" | "conv", ReturnType<typeof timeOurs>[]> = {
+    const ours: Record<"s5" | "dflt" | "conv" | "conv5", ReturnType<typeof timeOurs>[]> = {
       s5: [],
       dflt: [],
       conv: [],
+      conv5: [],
     };
     const argus: Record<"s5" | "s3600", ReturnType<typeof timeArgus>[]> = { s5: [], s3600: [] };
     for (let round = 0; round < ROUNDS; round++) {
       ours.s5.push(timeOurs(cap.path, "read", { statusInterval: 5 }));
+      ours.conv5.push(timeOurs(cap.path, "convert", { statusInterval: 5 }));
       if (tools) argus.s5.push(timeArgus(tools, cap.path, 5, dir));
       ours.dflt.push(timeOurs(cap.path, "read", {}));
       ours.conv.push(timeOurs(cap.path, "convert", {}));
@@ -124,6 +127,7 @@ export async function run(): Promise<Figure[]> {
     const s5 = best(ours.s5);
     const dflt = best(ours.dflt);
     const conv = best(ours.conv);
+    const conv5 = best(ours.conv5);
     const packets = dflt.packets;
     const mb = statSync(cap.path).size / 1e6;
     const what = `${cap.name}: ${packets.toLocaleString("en")} packets, ${mb.toFixed(0)} MB`;
@@ -152,6 +156,14 @@ export async function run(): Promise<Figure[]> {
         reference: ref(a3600, 3600),
         better: "higher",
         note: `${dflt.flows.toLocaleString("en")} flows; botscope ${cpu(dflt)}${argusCpu(a3600)}`,
+      },
+      {
+        name: `flows convert --status-interval 5 --to binetflow, ${cap.name}`,
+        value: packets / conv5.seconds,
+        unit: "packets/s",
+        reference: ref(a5, 5),
+        better: "higher",
+        note: `botscope ${cpu(conv5)}`,
       },
       {
         name: `flows convert --to binetflow, ${cap.name}`,

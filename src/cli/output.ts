@@ -4,7 +4,8 @@ import { UserError } from "../core/errors.ts";
 
 /** Text a command writes to its --out file, or to stdout for "-". */
 export interface TextOut {
-  write(text: string): Promise<void>;
+  /** Text, or bytes already encoded as UTF-8. */
+  write(text: string | Uint8Array): Promise<void>;
   /** Ends the file (a no-op for stdout) once everything is written. */
   close(): Promise<void>;
 }

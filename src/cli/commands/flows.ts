@@ -12,7 +12,7 @@ import {
 import { UsageError } from "../../core/errors.ts";
 import { parseCidr } from "../../core/net.ts";
 import { describeBadLines } from "../../ingest/bad-lines.ts";
-import { BINETFLOW_HEADER, binetflowLine, jsonLine } from "../../ingest/capture/write.ts";
+import { BinetflowEncoder, jsonLine } from "../../ingest/capture/write.ts";
 import { FLOW_FORMATS, type FlowFormat, readFlows } from "../../ingest/flows/reader.ts";
 import { expandInputs } from "../../ingest/source.ts";
 import { integerArg, positiveArg, timeArg } from "../args.ts";
@@ -418,14 +418,18 @@ export function flowsCommand(): Command {
           },
         ) => {
           const out = textOut(o.out);
-          // lines collected per batch and joined once (cheaper than growing one string)
-          let lines: string[] = o.to === "binetflow" ? [BINETFLOW_HEADER] : [];
-          const line = o.to === "binetflow" ? binetflowLine : jsonLine;
+          // binetflow lines go straight into bytes; JSON lines are collected per batch and joined once
+          const binetflow = o.to === "binetflow" ? new BinetflowEncoder() : null;
+          binetflow?.header();
+          let lines: string[] = [];
           const flush = async () => {
-            if (!lines.length) return;
-            const text = `${lines.join("\n")}\n`;
-            lines = [];
-            await out.write(text);
+            if (binetflow) {
+              if (binetflow.length) await out.write(binetflow.take());
+            } else if (lines.length) {
+              const text = `${lines.join("\n")}\n`;
+              lines = [];
+              await out.write(text);
+            }
           };
           const s = await readFlows(
             expandInputs(files),
@@ -439,7 +443,8 @@ export function flowsCommand(): Command {
               reuseRecord: true,
             },
             (f) => {
-              lines.push(line(f));
+              if (binetflow) binetflow.line(f);
+              else lines.push(jsonLine(f));
             },
             flush,
           );

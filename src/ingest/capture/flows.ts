@@ -166,7 +166,8 @@ function tcpState(src: number, dst: number): string {
   const i = src * 256 + dst;
   let s = TCP_STATES[i];
   if (s === undefined) {
-    s = `${tcpFlagLetters(src)}_${tcpFlagLetters(dst)}`;
+    // one flat string (a template literal makes a tree that every read of its characters walks)
+    s = [tcpFlagLetters(src), tcpFlagLetters(dst)].join("_");
     TCP_STATES[i] = s;
   }
   return s;
