@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { type Config, loadConfig } from "../core/config.ts";
-import { openStore, type Store } from "../store/open.ts";
+import type { Store } from "../store/open.ts";
 
 export interface GlobalOptions {
   config?: string;
@@ -24,7 +24,8 @@ export class CommandContext {
   }
 
   async store(): Promise<Store> {
-    this.opened ??= await openStore(this.config.store.url);
+    // imported here: commands that never open the store start without its drivers
+    this.opened ??= await (await import("../store/open.ts")).openStore(this.config.store.url);
     return this.opened;
   }
 

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { buildProgram } from "../../src/cli/main.ts";
 
 const bin = join(import.meta.dirname, "../../bin/botscope.js");
 const work = mkdtempSync(join(tmpdir(), "botscope-cli-"));
@@ -24,6 +25,29 @@ test("--help lists the commands and exits 0", () => {
   assert.equal(r.code, 0);
   for (const c of ["demo", "simulate", "incidents", "export", "keys", "config"])
     assert.match(r.out, new RegExp(c));
+});
+
+test("a command loads only its own module; help and unknown commands get them all", async () => {
+  const names = (p: { commands: readonly { name(): string }[] }) => p.commands.map((c) => c.name());
+  const all = names(await buildProgram());
+  assert.deepEqual(all, [
+    ...["demo", "simulate", "incidents", "export", "keys", "ml", "flows", "beacons", "anomaly"],
+    ...["watch", "collect", "config", "serve", "web", "cluster", "clusters", "label", "attacks", "botnets"],
+  ]);
+  assert.deepEqual(names(await buildProgram(["flows", "convert", "x.pcap"])), ["flows"]);
+  assert.deepEqual(names(await buildProgram(["--db", "flows.db", "--config=x.yaml", "ml", "train"])), ["ml"]);
+  // the commands of one module come together, in help order
+  assert.deepEqual(names(await buildProgram(["attacks", "list"])), [
+    "cluster",
+    "clusters",
+    "label",
+    "attacks",
+    "botnets",
+  ]);
+  for (const argv of [[], ["--help"], ["flowz"], ["--db", "flows"]])
+    assert.deepEqual(names(await buildProgram(argv)), all, argv.join(" "));
+  // every command of the full program is found by its name alone
+  for (const name of all) assert.ok(names(await buildProgram([name])).includes(name), name);
 });
 
 test("usage errors exit 2 with a message, no stack trace", () => {

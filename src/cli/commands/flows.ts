@@ -1,17 +1,9 @@
 import { type Command, Command as CommandClass, InvalidArgumentError, Option } from "commander";
-import {
-  type DetectSummary,
-  detectFlows,
-  type EvaluateSummary,
-  evaluateFlows,
-  type FlowInputOptions,
-  type InputSummary,
-  trainFlows,
-  writeFlowFeatures,
-} from "../../app/flows.ts";
+import type { DetectSummary, EvaluateSummary, FlowInputOptions, InputSummary } from "../../app/flows.ts";
 import { UsageError } from "../../core/errors.ts";
 import { parseCidr } from "../../core/net.ts";
 import { describeBadLines } from "../../ingest/bad-lines.ts";
+import { binetflowRows } from "../../ingest/capture/flows.ts";
 import { BinetflowEncoder, jsonLine } from "../../ingest/capture/write.ts";
 import { FLOW_FORMATS, type FlowFormat, readFlows } from "../../ingest/flows/reader.ts";
 import { expandInputs } from "../../ingest/source.ts";
@@ -65,6 +57,9 @@ function labelOptions(cmd: Command): Command {
         .default("normal"),
     );
 }
+
+/** The flow pipelines (features, the forest), loaded when a command needs them: `flows convert` does not. */
+const app = () => import("../../app/flows.ts");
 
 function flowInput(files: string[], o: InputOptions): FlowInputOptions {
   const from = o.from ? Date.parse(o.from) / 1000 : undefined;
@@ -221,7 +216,7 @@ export function flowsCommand(): Command {
         ) => {
           const input = flowInput(files, o);
           const out = textOut(o.out);
-          const s = await writeFlowFeatures({
+          const s = await (await app()).writeFlowFeatures({
             ...input,
             ...windowing(ctx, o),
             labelsFile: o.labels,
@@ -279,7 +274,7 @@ export function flowsCommand(): Command {
         ) => {
           if (o.trees < 1) throw new UsageError("--trees must be at least 1");
           if (o.jobs !== undefined && o.jobs < 1) throw new UsageError("--jobs must be at least 1");
-          const s = await trainFlows({
+          const s = await (await app()).trainFlows({
             ...flowInput(files, o),
             ...windowing(ctx, o),
             labelsFile: o.labels,
@@ -329,7 +324,7 @@ export function flowsCommand(): Command {
             store?: boolean;
           },
         ) => {
-          const s = await detectFlows({
+          const s = await (await app()).detectFlows({
             ...flowInput(files, o),
             modelsDir: o.models,
             internal: internalNets(ctx, o.internal),
@@ -364,7 +359,7 @@ export function flowsCommand(): Command {
           o: InputOptions &
             LabelCliOptions & { model: string; internal?: string[]; threshold: number; jobs?: number },
         ) => {
-          const s = await evaluateFlows({
+          const s = await (await app()).evaluateFlows({
             ...flowInput(files, o),
             labelsFile: o.labels,
             unlisted: o.unlisted,
@@ -418,7 +413,8 @@ export function flowsCommand(): Command {
           },
         ) => {
           const out = textOut(o.out);
-          // binetflow lines go straight into bytes; JSON lines are collected per batch and joined once
+          // binetflow lines go straight into bytes (those of captures straight from the flow table's
+          // rows); JSON lines are collected per batch and joined once
           const binetflow = o.to === "binetflow" ? new BinetflowEncoder() : null;
           binetflow?.header();
           let lines: string[] = [];
@@ -441,6 +437,7 @@ export function flowsCommand(): Command {
               statusInterval: o.statusInterval,
               // each flow becomes its line at once: one reused record
               reuseRecord: true,
+              captureRows: binetflow ? binetflowRows(binetflow) : undefined,
             },
             (f) => {
               if (binetflow) binetflow.line(f);

@@ -46,6 +46,7 @@ import { emptyFlow, type Flow } from "../flows/record.ts";
 import { type Decoded, ipv6, PROTO_ARP } from "./decode.ts";
 import type { PacketRecord } from "./packets.ts";
 import { FIN_WAIT_2, TcpStates } from "./tcp-state.ts";
+import { asciiBytes, type BinetflowEncoder } from "./write.ts";
 
 export interface FlowTableOptions {
   /** Seconds without a packet after which a flow ends (default 60). */
@@ -60,7 +61,24 @@ export interface FlowTableOptions {
   statusInterval?: number;
   /** Hand every record out in one reused Flow (and reused `extra` objects): the consumer copies what it keeps. */
   reuseRecord?: boolean;
+  /**
+   * Hand every record out as its row instead of as a Flow (onFlow is then not called): flows convert
+   * writes binetflow lines straight from the rows (binetflowRows).
+   */
+  recordRows?: RecordRowSink;
 }
+
+/** A RecordRowSink that writes each record's binetflow line into `enc` (flows convert). */
+export function binetflowRows(enc: BinetflowEncoder): RecordRowSink {
+  const maker = new FlowMaker(true);
+  return (rows, r, words) => maker.binetflow(rows, r, words, enc);
+}
+
+/**
+ * Takes a record as its row at rows[r] in the flow table's layout (valid only during the call);
+ * `words` are the same bytes as 32-bit words.
+ */
+export type RecordRowSink = (rows: Float64Array, r: number, words: Uint32Array) => void;
 
 /** Seconds of time disorder in the input that flows still come out in start order despite. */
 const REORDER_SLACK = 1;
@@ -145,6 +163,9 @@ const ARGUS_PROTO_NAMES: Record<number, string> = {
 /** The same as a dense array (a sparse object's keys are a dictionary: a hash lookup per record). */
 const PROTO_TEXT: string[] = Array.from({ length: 256 }, (_, i) => ARGUS_PROTO_NAMES[i] ?? String(i));
 
+/** PROTO_TEXT as bytes, for binetflow lines written from rows. */
+const PROTO_BYTES = PROTO_TEXT.map(asciiBytes);
+
 function protoText(proto: number): string {
   if (proto >= 0 && proto < 256) return PROTO_TEXT[proto];
   return proto === PROTO_ARP ? "arp" : String(proto);
@@ -171,6 +192,36 @@ function tcpState(src: number, dst: number): string {
     TCP_STATES[i] = s;
   }
   return s;
+}
+
+/** TCP_STATES as bytes, made once each. */
+const TCP_STATE_BYTES = new Array<Uint8Array>(65536);
+
+function tcpStateBytes(src: number, dst: number): Uint8Array {
+  const i = src * 256 + dst;
+  TCP_STATE_BYTES[i] ??= asciiBytes(tcpState(src, dst));
+  return TCP_STATE_BYTES[i];
+}
+
+/** A record's direction: Argus's arrow for TCP (whether it saw the SYN) and other protocols. */
+const DIRS = ["->", "<?>", "?>", "<?", "who", "<->", "->", "<-"];
+/** As ra pads them, in bytes. */
+const DIR_BYTES = DIRS.map((d) => asciiBytes(d.padStart(5)));
+
+function dirOf(proto: number, bits: number, sp: number, dp: number): number {
+  const both = sp > 0 && dp > 0;
+  if (proto === 6) return bits & SYN_START ? 0 : both ? 1 : sp > 0 ? 2 : 3;
+  return proto === PROTO_ARP ? 4 : both ? 5 : sp > 0 ? 6 : 7;
+}
+
+/** The state of a record that is neither TCP nor ICMP. */
+const PLAIN_STATES = ["CON", "REQ", "INT", "RSP"];
+const PLAIN_STATE_BYTES = PLAIN_STATES.map(asciiBytes);
+
+function plainStateOf(proto: number, bits: number, sp: number, dp: number): number {
+  if (sp > 0 && dp > 0) return 0;
+  if (sp > 0) return bits & LATER_RECORD && proto !== PROTO_ARP ? 1 : 2;
+  return 3;
 }
 
 const UNREACHABLE = [
@@ -391,6 +442,7 @@ export class FlowTable {
   /** Scratch key of the current packet. */
   private readonly key = new Uint32Array(KW);
   private readonly maker: FlowMaker;
+  private readonly sink: RecordRowSink | undefined;
   /** The current packet's two endpoints are the same (its direction cannot be told). */
   private sameEnds = false;
   /** Records handed to the consumer. */
@@ -404,6 +456,7 @@ export class FlowTable {
     this.interval = opts.statusInterval ?? opts.activeTimeout ?? 3600;
     this.idle = this.argus ? this.interval + ARGUS_TCP_TIMEOUT : (opts.idleTimeout ?? 60);
     this.maker = new FlowMaker(opts.reuseRecord === true);
+    this.sink = opts.recordRows;
     this.grow(1024);
   }
 
@@ -746,7 +799,8 @@ export class FlowTable {
       // no open record started earlier: out now, after the waiting ones that started before it
       while (this.ended.size && this.ended.firstStart() <= start) this.emit();
       this.flows++;
-      this.onFlow(this.maker.make(rows, r, this.words));
+      if (this.sink) this.sink(rows, r, this.words);
+      else this.onFlow(this.maker.make(rows, r, this.words));
     } else this.ended.push(rows, r);
     rows[r + F_BITS] = (rows[r + F_BITS] & ~REC_OPEN) | LATER_RECORD;
   }
@@ -794,9 +848,9 @@ export class FlowTable {
 
   private emit(): void {
     const slot = this.ended.pop();
-    const f = this.maker.make(this.ended.rows, slot * ROW, this.ended.words);
     this.flows++;
-    this.onFlow(f);
+    if (this.sink) this.sink(this.ended.rows, slot * ROW, this.ended.words);
+    else this.onFlow(this.maker.make(this.ended.rows, slot * ROW, this.ended.words));
   }
 
   // ---- lists (doubly linked through this.links; kept sorted by inserting from the tail) ----
@@ -905,21 +959,13 @@ class FlowMaker {
     const bits = rows[r + F_BITS];
     const sp = rows[r + F_S + S_PKTS];
     const dp = rows[r + F_D + S_PKTS];
-    const both = sp > 0 && dp > 0;
-    let dir: string;
+    const dir = DIRS[dirOf(proto, bits, sp, dp)];
+    const icmp = rows[r + F_ICMP];
     let state: string;
-    if (proto === 6) {
-      dir = bits & SYN_START ? "->" : both ? "<?>" : sp > 0 ? "?>" : "<?";
-      state = tcpState(rows[r + F_S + S_FLAGS], rows[r + F_D + S_FLAGS]);
-    } else {
-      dir = proto === PROTO_ARP ? "who" : both ? "<->" : sp > 0 ? "->" : "<-";
-      const icmp = rows[r + F_ICMP];
-      if (icmp >= 0) state = icmpStateName(proto === 58, icmp & 255, icmp >> 8);
-      else if (both) state = "CON";
-      else if (sp > 0) state = bits & LATER_RECORD && proto !== PROTO_ARP ? "REQ" : "INT";
-      else state = "RSP";
-    }
-    const ports = proto === 6 || proto === 17 || rows[r + F_ICMP] >= 0;
+    if (proto === 6) state = tcpState(rows[r + F_S + S_FLAGS], rows[r + F_D + S_FLAGS]);
+    else if (icmp >= 0) state = icmpStateName(proto === 58, icmp & 255, icmp >> 8);
+    else state = PLAIN_STATES[plainStateOf(proto, bits, sp, dp)];
+    const ports = proto === 6 || proto === 17 || icmp >= 0;
     const srcIsLo = (bits & SRC_IS_LO) !== 0;
     const v6 = rows[r + F_IPV] === 6;
     const arp = proto === PROTO_ARP;
@@ -983,6 +1029,64 @@ class FlowMaker {
     f.label = null;
     f.extra = extra;
     return f;
+  }
+
+  /**
+   * Writes the binetflow line of the record at rows[r], byte for byte as enc.line(this.make(...))
+   * writes it, without making the Flow and its strings (flows convert: half a million records at -S 5).
+   */
+  binetflow(rows: Float64Array, r: number, words: Uint32Array, enc: BinetflowEncoder): void {
+    const k = (r + F_KEY) * 2;
+    const proto = rows[r + F_PROTO];
+    const bits = rows[r + F_BITS];
+    const sp = rows[r + F_S + S_PKTS];
+    const dp = rows[r + F_D + S_PKTS];
+    const srcIsLo = (bits & SRC_IS_LO) !== 0;
+    const v6 = rows[r + F_IPV] === 6;
+    const arp = proto === PROTO_ARP;
+    const icmp = rows[r + F_ICMP];
+    const ports = proto === 6 || proto === 17 || icmp >= 0;
+    const start = rows[r + F_REC_START];
+    enc.begin();
+    enc.time(start);
+    enc.comma();
+    enc.duration(rows[r + F_REC_LAST] - start);
+    enc.comma();
+    if (proto >= 0 && proto < 256) enc.ascii(PROTO_BYTES[proto]);
+    else enc.text(protoText(proto));
+    enc.comma();
+    this.address(enc, words, k + (srcIsLo ? K_LO : K_HI), v6);
+    enc.comma();
+    if (ports) enc.port(proto === 1, rows[r + F_SPORT]);
+    enc.comma();
+    enc.ascii(DIR_BYTES[dirOf(proto, bits, sp, dp)]);
+    enc.comma();
+    this.address(enc, words, k + (srcIsLo ? K_HI : K_LO), v6);
+    enc.comma();
+    if (ports) enc.port(proto === 1, rows[r + F_DPORT]);
+    enc.comma();
+    if (proto === 6) enc.ascii(tcpStateBytes(rows[r + F_S + S_FLAGS], rows[r + F_D + S_FLAGS]));
+    else if (icmp >= 0) enc.text(icmpStateName(proto === 58, icmp & 255, icmp >> 8));
+    else enc.ascii(PLAIN_STATE_BYTES[plainStateOf(proto, bits, sp, dp)]);
+    enc.comma();
+    const sTos = arp ? -1 : rows[r + F_STOS];
+    const dTos = arp ? -1 : rows[r + F_DTOS];
+    if (sTos >= 0) enc.number(sTos);
+    enc.comma();
+    if (dTos >= 0) enc.number(dTos);
+    enc.comma();
+    enc.number(sp + dp);
+    enc.comma();
+    const srcBytes = rows[r + F_S + S_BYTES];
+    enc.number(srcBytes + rows[r + F_D + S_BYTES]);
+    enc.comma();
+    enc.number(srcBytes);
+    enc.comma();
+    enc.end();
+  }
+  private address(enc: BinetflowEncoder, words: Uint32Array, o: number, v6: boolean): void {
+    if (v6) enc.text(address(words, o, true, this.addr16));
+    else enc.ipv4(words[o]);
   }
 }
 

@@ -90,6 +90,9 @@ const DIGIT_TRIPLES = Uint8Array.from(D3.join(""), (c) => c.charCodeAt(0));
 export class BinetflowEncoder {
   private buf: Buffer;
   private pos = 0;
+  /** The date and time of the last second written, as bytes (flows come in start order). */
+  private second = Number.NaN;
+  private secondBytes: Uint8Array = new Uint8Array(0);
 
   constructor(private readonly size = 1 << 18) {
     this.buf = Buffer.allocUnsafe(size);
@@ -108,34 +111,24 @@ export class BinetflowEncoder {
 
   /** Appends f's line and a newline; the label column as CTU-13 writes it ("flow=..."), empty when none. */
   line(f: Flow): void {
-    this.room(256);
-    const us = Math.round(f.start * 1e6);
-    const sec = Math.floor(us / 1e6);
-    this.text(secondText(sec));
-    this.six(us - sec * 1e6);
+    this.begin();
+    this.time(f.start);
     this.comma();
-    const dur = durationMicros(f.duration);
-    if (dur < 0) this.text(f.duration.toFixed(6));
-    else {
-      const whole = Math.floor(dur / 1e6);
-      this.number(whole);
-      this.buf[this.pos++] = 46;
-      this.six(dur - whole * 1e6);
-    }
+    this.duration(f.duration);
     this.comma();
     this.text(f.proto);
     this.comma();
     this.text(f.srcAddr);
     this.comma();
     const icmp = f.proto === "icmp";
-    this.port(icmp, f.srcPort);
+    if (f.srcPort !== null) this.port(icmp, f.srcPort);
     this.comma();
     for (let i = f.dir.length; i < 5; i++) this.buf[this.pos++] = 32;
     this.text(f.dir);
     this.comma();
     this.text(f.dstAddr);
     this.comma();
-    this.port(icmp, f.dstPort);
+    if (f.dstPort !== null) this.port(icmp, f.dstPort);
     this.comma();
     this.text(f.state);
     this.comma();
@@ -153,8 +146,108 @@ export class BinetflowEncoder {
       this.text("flow=");
       this.text(f.label);
     }
+    this.end();
+  }
+
+  // The fields of a line, for writers that have no Flow (capture records write theirs from the flow
+  // table's rows: see FlowMaker.binetflow). begin() leaves room for the numbers and commas of a line;
+  // text and ascii leave room for those after them.
+
+  begin(): void {
+    this.room(256);
+  }
+
+  /** The newline that ends a line. */
+  end(): void {
     this.room(1);
     this.buf[this.pos++] = NEWLINE;
+  }
+
+  comma(): void {
+    this.buf[this.pos++] = COMMA;
+  }
+
+  /** A start time as `2023/11/14 22:13:20.000000` (UTC, microseconds). */
+  time(epochSeconds: number): void {
+    const us = Math.round(epochSeconds * 1e6);
+    const sec = Math.floor(us / 1e6);
+    if (sec !== this.second) {
+      this.second = sec;
+      this.secondBytes = asciiBytes(secondText(sec));
+    }
+    this.ascii(this.secondBytes);
+    this.six(us - sec * 1e6);
+  }
+
+  /** A duration (>= 0) as toFixed(6) writes it. */
+  duration(seconds: number): void {
+    const dur = durationMicros(seconds);
+    if (dur < 0) this.text(seconds.toFixed(6));
+    else {
+      const whole = Math.floor(dur / 1e6);
+      this.number(whole);
+      this.buf[this.pos++] = 46;
+      this.six(dur - whole * 1e6);
+    }
+  }
+
+  /**
+   * ASCII text byte by byte; anything else through the UTF-8 encoder. Leaves room for the numbers and
+   * commas that follow a field (line() reserves room only once).
+   */
+  text(s: string): void {
+    this.room(s.length * 3 + 128);
+    const b = this.buf;
+    const start = this.pos;
+    let p = start;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 127) {
+        this.pos = start + b.write(s, start, "utf8");
+        return;
+      }
+      b[p++] = c;
+    }
+    this.pos = p;
+  }
+
+  /** Bytes of ASCII text made once (see asciiBytes). */
+  ascii(bytes: Uint8Array): void {
+    this.room(bytes.length + 128);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < bytes.length; i++) b[p++] = bytes[i];
+    this.pos = p;
+  }
+
+  /** An IPv4 address (a 32-bit word, first octet highest) in dotted decimal. */
+  ipv4(w: number): void {
+    this.octet(w >>> 24);
+    this.buf[this.pos++] = 46;
+    this.octet((w >>> 16) & 255);
+    this.buf[this.pos++] = 46;
+    this.octet((w >>> 8) & 255);
+    this.buf[this.pos++] = 46;
+    this.octet(w & 255);
+  }
+
+  /** A number as String(n) writes it (whole numbers below 2^31 by pairs of digits). */
+  number(n: number): void {
+    if (n >= 0 && n < 2147483648 && (n | 0) === n) this.int(n | 0);
+    else this.text(String(n));
+  }
+
+  /** Ports as ra prints them: ICMP in hex (0x0303), everything else (ICMPv6 included) in decimal. */
+  port(icmp: boolean, p: number): void {
+    if (!icmp) {
+      this.number(p);
+      return;
+    }
+    const v = p & 0xffff;
+    const b = this.buf;
+    b[this.pos++] = 48;
+    b[this.pos++] = 120;
+    for (let shift = 12; shift >= 0; shift -= 4) b[this.pos++] = HEX.charCodeAt((v >> shift) & 15);
   }
 
   /** The bytes written so far; the encoder starts a new buffer. */
@@ -179,45 +272,35 @@ export class BinetflowEncoder {
     this.buf = grown;
   }
 
-  private comma(): void {
-    this.buf[this.pos++] = COMMA;
-  }
-
-  /**
-   * ASCII text byte by byte; anything else through the UTF-8 encoder. Leaves room for the numbers and
-   * commas that follow a field (line() reserves room only once).
-   */
-  private text(s: string): void {
-    this.room(s.length * 3 + 128);
+  /** A whole number 0 <= n < 2^31 (32-bit arithmetic: no float division). */
+  private int(n: number): void {
     const b = this.buf;
-    const start = this.pos;
-    let p = start;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c > 127) {
-        this.pos = start + b.write(s, start, "utf8");
-        return;
-      }
-      b[p++] = c;
-    }
-    this.pos = p;
-  }
-
-  /** A number as String(n) writes it (whole numbers by pairs of digits). */
-  private number(n: number): void {
-    if (!(n >= 0 && n <= Number.MAX_SAFE_INTEGER && Math.floor(n) === n)) {
-      this.text(String(n));
-      return;
-    }
-    const b = this.buf;
-    let digits = 1;
-    for (let limit = 10; n >= limit && digits < 16; limit *= 10) digits++;
+    const digits =
+      n < 10
+        ? 1
+        : n < 100
+          ? 2
+          : n < 1e3
+            ? 3
+            : n < 1e4
+              ? 4
+              : n < 1e5
+                ? 5
+                : n < 1e6
+                  ? 6
+                  : n < 1e7
+                    ? 7
+                    : n < 1e8
+                      ? 8
+                      : n < 1e9
+                        ? 9
+                        : 10;
     let p = this.pos + digits;
     this.pos = p;
     let x = n;
     while (x >= 100) {
-      const q = Math.floor(x / 100);
-      const r = 2 * (x - q * 100);
+      const q = (x / 100) | 0;
+      const r = (x - q * 100) << 1;
       b[--p] = DIGIT_PAIRS[r + 1];
       b[--p] = DIGIT_PAIRS[r];
       x = q;
@@ -228,11 +311,27 @@ export class BinetflowEncoder {
     } else b[--p] = 48 + x;
   }
 
+  /** An octet (0-255) without leading zeros. */
+  private octet(o: number): void {
+    const b = this.buf;
+    let p = this.pos;
+    if (o >= 100) {
+      const t = 3 * o;
+      b[p++] = DIGIT_TRIPLES[t];
+      b[p++] = DIGIT_TRIPLES[t + 1];
+      b[p++] = DIGIT_TRIPLES[t + 2];
+    } else if (o >= 10) {
+      b[p++] = DIGIT_PAIRS[2 * o];
+      b[p++] = DIGIT_PAIRS[2 * o + 1];
+    } else b[p++] = 48 + o;
+    this.pos = p;
+  }
+
   /** Six digits with leading zeros (0 <= n < 1e6), as two triples. */
   private six(n: number): void {
     const b = this.buf;
     const p = this.pos;
-    const hi = Math.floor(n / 1000);
+    const hi = (n / 1000) | 0;
     const h = 3 * hi;
     const l = 3 * (n - hi * 1000);
     b[p] = DIGIT_TRIPLES[h];
@@ -243,20 +342,11 @@ export class BinetflowEncoder {
     b[p + 5] = DIGIT_TRIPLES[l + 2];
     this.pos = p + 6;
   }
+}
 
-  /** Ports as ra prints them: ICMP in hex (0x0303), everything else (ICMPv6 included) in decimal. */
-  private port(icmp: boolean, p: number | null): void {
-    if (p === null) return;
-    if (!icmp) {
-      this.number(p);
-      return;
-    }
-    const v = p & 0xffff;
-    const b = this.buf;
-    b[this.pos++] = 48;
-    b[this.pos++] = 120;
-    for (let shift = 12; shift >= 0; shift -= 4) b[this.pos++] = HEX.charCodeAt((v >> shift) & 15);
-  }
+/** The bytes of ASCII text, for BinetflowEncoder.ascii (text made once and written many times). */
+export function asciiBytes(s: string): Uint8Array {
+  return Uint8Array.from(s, (c) => c.charCodeAt(0));
 }
 
 const single = new BinetflowEncoder(1024);
