@@ -46,7 +46,20 @@ import { emptyFlow, type Flow } from "../flows/record.ts";
 import { type Decoded, ipv6, PROTO_ARP } from "./decode.ts";
 import type { PacketRecord } from "./packets.ts";
 import { FIN_WAIT_2, TcpStates } from "./tcp-state.ts";
-import { asciiBytes, type BinetflowEncoder } from "./write.ts";
+import {
+  type AsciiText,
+  asciiText,
+  type BinetflowEncoder,
+  COMMA,
+  putAscii,
+  putDuration,
+  putIpv4,
+  putNumber,
+  putPort,
+  putText,
+} from "./write.ts";
+
+const NEWLINE = 10;
 
 export interface FlowTableOptions {
   /** Seconds without a packet after which a flow ends (default 60). */
@@ -163,8 +176,8 @@ const ARGUS_PROTO_NAMES: Record<number, string> = {
 /** The same as a dense array (a sparse object's keys are a dictionary: a hash lookup per record). */
 const PROTO_TEXT: string[] = Array.from({ length: 256 }, (_, i) => ARGUS_PROTO_NAMES[i] ?? String(i));
 
-/** PROTO_TEXT as bytes, for binetflow lines written from rows. */
-const PROTO_BYTES = PROTO_TEXT.map(asciiBytes);
+/** PROTO_TEXT as AsciiText, for binetflow lines written from rows. */
+const PROTO_ASCII = PROTO_TEXT.map(asciiText);
 
 function protoText(proto: number): string {
   if (proto >= 0 && proto < 256) return PROTO_TEXT[proto];
@@ -194,19 +207,19 @@ function tcpState(src: number, dst: number): string {
   return s;
 }
 
-/** TCP_STATES as bytes, made once each. */
-const TCP_STATE_BYTES = new Array<Uint8Array>(65536);
+/** TCP_STATES as AsciiText, made once each. */
+const TCP_STATE_ASCII = new Array<AsciiText>(65536);
 
-function tcpStateBytes(src: number, dst: number): Uint8Array {
+function tcpStateAscii(src: number, dst: number): AsciiText {
   const i = src * 256 + dst;
-  TCP_STATE_BYTES[i] ??= asciiBytes(tcpState(src, dst));
-  return TCP_STATE_BYTES[i];
+  TCP_STATE_ASCII[i] ??= asciiText(tcpState(src, dst));
+  return TCP_STATE_ASCII[i];
 }
 
 /** A record's direction: Argus's arrow for TCP (whether it saw the SYN) and other protocols. */
 const DIRS = ["->", "<?>", "?>", "<?", "who", "<->", "->", "<-"];
-/** As ra pads them, in bytes. */
-const DIR_BYTES = DIRS.map((d) => asciiBytes(d.padStart(5)));
+/** As ra pads them. */
+const DIR_ASCII = DIRS.map((d) => asciiText(d.padStart(5)));
 
 function dirOf(proto: number, bits: number, sp: number, dp: number): number {
   const both = sp > 0 && dp > 0;
@@ -216,7 +229,7 @@ function dirOf(proto: number, bits: number, sp: number, dp: number): number {
 
 /** The state of a record that is neither TCP nor ICMP. */
 const PLAIN_STATES = ["CON", "REQ", "INT", "RSP"];
-const PLAIN_STATE_BYTES = PLAIN_STATES.map(asciiBytes);
+const PLAIN_STATE_ASCII = PLAIN_STATES.map(asciiText);
 
 function plainStateOf(proto: number, bits: number, sp: number, dp: number): number {
   if (sp > 0 && dp > 0) return 0;
@@ -1047,46 +1060,50 @@ class FlowMaker {
     const icmp = rows[r + F_ICMP];
     const ports = proto === 6 || proto === 17 || icmp >= 0;
     const start = rows[r + F_REC_START];
-    enc.begin();
-    enc.time(start);
-    enc.comma();
-    enc.duration(rows[r + F_REC_LAST] - start);
-    enc.comma();
-    if (proto >= 0 && proto < 256) enc.ascii(PROTO_BYTES[proto]);
-    else enc.text(protoText(proto));
-    enc.comma();
-    this.address(enc, words, k + (srcIsLo ? K_LO : K_HI), v6);
-    enc.comma();
-    if (ports) enc.port(proto === 1, rows[r + F_SPORT]);
-    enc.comma();
-    enc.ascii(DIR_BYTES[dirOf(proto, bits, sp, dp)]);
-    enc.comma();
-    this.address(enc, words, k + (srcIsLo ? K_HI : K_LO), v6);
-    enc.comma();
-    if (ports) enc.port(proto === 1, rows[r + F_DPORT]);
-    enc.comma();
-    if (proto === 6) enc.ascii(tcpStateBytes(rows[r + F_S + S_FLAGS], rows[r + F_D + S_FLAGS]));
-    else if (icmp >= 0) enc.text(icmpStateName(proto === 58, icmp & 255, icmp >> 8));
-    else enc.ascii(PLAIN_STATE_BYTES[plainStateOf(proto, bits, sp, dp)]);
-    enc.comma();
+    // text fields: two IPv6 addresses (39 characters each), a protocol name, a state
+    enc.reserve(128);
+    const b = enc.buf;
+    const v = enc.view;
+    let p = enc.putTime(enc.pos, start);
+    b[p++] = COMMA;
+    p = putDuration(b, v, p, rows[r + F_REC_LAST] - start);
+    b[p++] = COMMA;
+    p = proto >= 0 && proto < 256 ? putAscii(v, p, PROTO_ASCII[proto]) : putText(b, p, protoText(proto));
+    b[p++] = COMMA;
+    p = this.putAddress(b, v, p, words, k + (srcIsLo ? K_LO : K_HI), v6);
+    b[p++] = COMMA;
+    if (ports) p = putPort(b, v, p, proto === 1, rows[r + F_SPORT]);
+    b[p++] = COMMA;
+    p = putAscii(v, p, DIR_ASCII[dirOf(proto, bits, sp, dp)]);
+    b[p++] = COMMA;
+    p = this.putAddress(b, v, p, words, k + (srcIsLo ? K_HI : K_LO), v6);
+    b[p++] = COMMA;
+    if (ports) p = putPort(b, v, p, proto === 1, rows[r + F_DPORT]);
+    b[p++] = COMMA;
+    if (proto === 6) p = putAscii(v, p, tcpStateAscii(rows[r + F_S + S_FLAGS], rows[r + F_D + S_FLAGS]));
+    else if (icmp >= 0) p = putText(b, p, icmpStateName(proto === 58, icmp & 255, icmp >> 8));
+    else p = putAscii(v, p, PLAIN_STATE_ASCII[plainStateOf(proto, bits, sp, dp)]);
+    b[p++] = COMMA;
     const sTos = arp ? -1 : rows[r + F_STOS];
     const dTos = arp ? -1 : rows[r + F_DTOS];
-    if (sTos >= 0) enc.number(sTos);
-    enc.comma();
-    if (dTos >= 0) enc.number(dTos);
-    enc.comma();
-    enc.number(sp + dp);
-    enc.comma();
+    if (sTos >= 0) p = putNumber(b, v, p, sTos);
+    b[p++] = COMMA;
+    if (dTos >= 0) p = putNumber(b, v, p, dTos);
+    b[p++] = COMMA;
+    p = putNumber(b, v, p, sp + dp);
+    b[p++] = COMMA;
     const srcBytes = rows[r + F_S + S_BYTES];
-    enc.number(srcBytes + rows[r + F_D + S_BYTES]);
-    enc.comma();
-    enc.number(srcBytes);
-    enc.comma();
-    enc.end();
+    p = putNumber(b, v, p, srcBytes + rows[r + F_D + S_BYTES]);
+    b[p++] = COMMA;
+    p = putNumber(b, v, p, srcBytes);
+    b[p++] = COMMA;
+    // no label
+    b[p++] = NEWLINE;
+    enc.pos = p;
   }
-  private address(enc: BinetflowEncoder, words: Uint32Array, o: number, v6: boolean): void {
-    if (v6) enc.text(address(words, o, true, this.addr16));
-    else enc.ipv4(words[o]);
+
+  private putAddress(b: Buffer, v: DataView, p: number, words: Uint32Array, o: number, v6: boolean): number {
+    return v6 ? putText(b, p, address(words, o, true, this.addr16)) : putIpv4(v, p, words[o]);
   }
 }
 

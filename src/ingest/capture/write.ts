@@ -73,29 +73,51 @@ export function durationText(seconds: number): string {
   return `${whole}.${sixDigits(us - whole * 1e6)}`;
 }
 
-const COMMA = 44;
 const NEWLINE = 10;
 const HEX = "0123456789abcdef";
-/** "00" to "99" and "000" to "999" as bytes: one division writes two or three digits. */
-const DIGIT_PAIRS = new Uint8Array(200).map(
-  (_, i) => 48 + (i % 2 ? (i >> 1) % 10 : Math.floor((i >> 1) / 10)),
-);
-const DIGIT_TRIPLES = Uint8Array.from(D3.join(""), (c) => c.charCodeAt(0));
+
+// Whole pieces of text as little-endian words, each written with one store: "00" to "99" (16 bits),
+// "000" to "999" and each octet of an address with its dot ("7.", "42.", "192."; up to 32 bits).
+const PAIR16 = Uint16Array.from({ length: 100 }, (_, i) => asciiWord(D3[i].slice(1)));
+const TRIPLE32 = Uint32Array.from({ length: 1000 }, (_, i) => asciiWord(D3[i]));
+const OCTET_DOT = Uint32Array.from({ length: 256 }, (_, i) => asciiWord(`${i}.`));
+const OCTET_DOT_LENGTH = Uint8Array.from({ length: 256 }, (_, i) => String(i).length + 1);
+
+/** Up to four ASCII characters as a little-endian word (the first character in the lowest byte). */
+function asciiWord(s: string): number {
+  let w = 0;
+  for (let i = s.length - 1; i >= 0; i--) w = (w << 8) | s.charCodeAt(i);
+  return w >>> 0;
+}
+
+/**
+ * Room for a line apart from its text fields: numbers as long as String makes them, times, ports,
+ * commas, and the up to 3 bytes that a word store writes past its field (the next field overwrites them).
+ */
+const LINE_ROOM = 512;
 
 /**
  * Binetflow lines written straight into bytes: no string per line or field, no join, no UTF-8
  * encoding pass (a -S 5 capture makes half a million lines). `take` hands the bytes written so far
  * over (the encoder goes on in a new buffer, so they can wait in a stream).
+ *
+ * A line is written with the position in a local variable, field by field with the put functions
+ * below (a position kept in the object would be stored and loaded again for every field): line()
+ * from a Flow, FlowMaker.binetflow from the flow table's row of a capture record. Both call reserve()
+ * first, then write from `pos` into `buf` and `view`, and set `pos` to the end of the line.
  */
 export class BinetflowEncoder {
-  private buf: Buffer;
-  private pos = 0;
-  /** The date and time of the last second written, as bytes (flows come in start order). */
-  private second = Number.NaN;
-  private secondBytes: Uint8Array = new Uint8Array(0);
+  buf: Buffer;
+  /** The same bytes, for stores of several at once. */
+  view: DataView;
+  pos = 0;
+  /** The minute of the last start time written (flows come in start order) and its text up to the seconds. */
+  private minute = Number.NaN;
+  private minuteText = asciiText("");
 
   constructor(private readonly size = 1 << 18) {
     this.buf = Buffer.allocUnsafe(size);
+    this.view = viewOf(this.buf);
   }
 
   /** Bytes written and not taken yet. */
@@ -103,157 +125,91 @@ export class BinetflowEncoder {
     return this.pos;
   }
 
-  /** Appends the header line. */
+  /** The header line. */
   header(): void {
-    this.text(BINETFLOW_HEADER);
+    this.reserve(BINETFLOW_HEADER.length);
+    this.pos = putText(this.buf, this.pos, BINETFLOW_HEADER);
     this.buf[this.pos++] = NEWLINE;
   }
 
   /** Appends f's line and a newline; the label column as CTU-13 writes it ("flow=..."), empty when none. */
   line(f: Flow): void {
-    this.begin();
-    this.time(f.start);
-    this.comma();
-    this.duration(f.duration);
-    this.comma();
-    this.text(f.proto);
-    this.comma();
-    this.text(f.srcAddr);
-    this.comma();
+    const label = f.label ?? "";
+    this.reserve(
+      f.proto.length + f.srcAddr.length + f.dir.length + f.dstAddr.length + f.state.length + label.length + 5,
+    );
+    const b = this.buf;
+    const v = this.view;
+    let p = this.putTime(this.pos, f.start);
+    b[p++] = COMMA;
+    p = putDuration(b, v, p, f.duration);
+    b[p++] = COMMA;
+    p = putText(b, p, f.proto);
+    b[p++] = COMMA;
+    p = putText(b, p, f.srcAddr);
+    b[p++] = COMMA;
     const icmp = f.proto === "icmp";
-    if (f.srcPort !== null) this.port(icmp, f.srcPort);
-    this.comma();
-    for (let i = f.dir.length; i < 5; i++) this.buf[this.pos++] = 32;
-    this.text(f.dir);
-    this.comma();
-    this.text(f.dstAddr);
-    this.comma();
-    if (f.dstPort !== null) this.port(icmp, f.dstPort);
-    this.comma();
-    this.text(f.state);
-    this.comma();
-    if (f.sTos !== null) this.number(f.sTos);
-    this.comma();
-    if (f.dTos !== null) this.number(f.dTos);
-    this.comma();
-    this.number(f.totPkts);
-    this.comma();
-    this.number(f.totBytes);
-    this.comma();
-    this.number(f.srcBytes);
-    this.comma();
+    if (f.srcPort !== null) p = putPort(b, v, p, icmp, f.srcPort);
+    b[p++] = COMMA;
+    for (let i = f.dir.length; i < 5; i++) b[p++] = 32;
+    p = putText(b, p, f.dir);
+    b[p++] = COMMA;
+    p = putText(b, p, f.dstAddr);
+    b[p++] = COMMA;
+    if (f.dstPort !== null) p = putPort(b, v, p, icmp, f.dstPort);
+    b[p++] = COMMA;
+    p = putText(b, p, f.state);
+    b[p++] = COMMA;
+    if (f.sTos !== null) p = putNumber(b, v, p, f.sTos);
+    b[p++] = COMMA;
+    if (f.dTos !== null) p = putNumber(b, v, p, f.dTos);
+    b[p++] = COMMA;
+    p = putNumber(b, v, p, f.totPkts);
+    b[p++] = COMMA;
+    p = putNumber(b, v, p, f.totBytes);
+    b[p++] = COMMA;
+    p = putNumber(b, v, p, f.srcBytes);
+    b[p++] = COMMA;
     if (f.label !== null) {
-      this.text("flow=");
-      this.text(f.label);
+      p = putText(b, p, "flow=");
+      p = putText(b, p, f.label);
     }
-    this.end();
+    b[p++] = NEWLINE;
+    this.pos = p;
   }
 
-  // The fields of a line, for writers that have no Flow (capture records write theirs from the flow
-  // table's rows: see FlowMaker.binetflow). begin() leaves room for the numbers and commas of a line;
-  // text and ascii leave room for those after them.
-
-  begin(): void {
-    this.room(256);
+  /** Makes room at `pos` for a line whose text fields hold up to `textLength` characters. */
+  reserve(textLength: number): void {
+    const need = this.pos + LINE_ROOM + 3 * textLength;
+    if (need <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, need));
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
+    this.view = viewOf(grown);
   }
 
-  /** The newline that ends a line. */
-  end(): void {
-    this.room(1);
-    this.buf[this.pos++] = NEWLINE;
-  }
-
-  comma(): void {
-    this.buf[this.pos++] = COMMA;
-  }
-
-  /** A start time as `2023/11/14 22:13:20.000000` (UTC, microseconds). */
-  time(epochSeconds: number): void {
+  /** Writes a start time at p as `2023/11/14 22:13:20.000000` (UTC, microseconds); returns its end. */
+  putTime(p: number, epochSeconds: number): number {
     const us = Math.round(epochSeconds * 1e6);
     const sec = Math.floor(us / 1e6);
-    if (sec !== this.second) {
-      this.second = sec;
-      this.secondBytes = asciiBytes(secondText(sec));
+    const minute = Math.floor(sec / 60);
+    if (minute !== this.minute) {
+      this.minute = minute;
+      // "2023/11/14 22:13:" (without "00.")
+      this.minuteText = asciiText(secondText(minute * 60).slice(0, -3));
     }
-    this.ascii(this.secondBytes);
-    this.six(us - sec * 1e6);
-  }
-
-  /** A duration (>= 0) as toFixed(6) writes it. */
-  duration(seconds: number): void {
-    const dur = durationMicros(seconds);
-    if (dur < 0) this.text(seconds.toFixed(6));
-    else {
-      const whole = Math.floor(dur / 1e6);
-      this.number(whole);
-      this.buf[this.pos++] = 46;
-      this.six(dur - whole * 1e6);
-    }
-  }
-
-  /**
-   * ASCII text byte by byte; anything else through the UTF-8 encoder. Leaves room for the numbers and
-   * commas that follow a field (line() reserves room only once).
-   */
-  text(s: string): void {
-    this.room(s.length * 3 + 128);
-    const b = this.buf;
-    const start = this.pos;
-    let p = start;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c > 127) {
-        this.pos = start + b.write(s, start, "utf8");
-        return;
-      }
-      b[p++] = c;
-    }
-    this.pos = p;
-  }
-
-  /** Bytes of ASCII text made once (see asciiBytes). */
-  ascii(bytes: Uint8Array): void {
-    this.room(bytes.length + 128);
-    const b = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < bytes.length; i++) b[p++] = bytes[i];
-    this.pos = p;
-  }
-
-  /** An IPv4 address (a 32-bit word, first octet highest) in dotted decimal. */
-  ipv4(w: number): void {
-    this.octet(w >>> 24);
-    this.buf[this.pos++] = 46;
-    this.octet((w >>> 16) & 255);
-    this.buf[this.pos++] = 46;
-    this.octet((w >>> 8) & 255);
-    this.buf[this.pos++] = 46;
-    this.octet(w & 255);
-  }
-
-  /** A number as String(n) writes it (whole numbers below 2^31 by pairs of digits). */
-  number(n: number): void {
-    if (n >= 0 && n < 2147483648 && (n | 0) === n) this.int(n | 0);
-    else this.text(String(n));
-  }
-
-  /** Ports as ra prints them: ICMP in hex (0x0303), everything else (ICMPv6 included) in decimal. */
-  port(icmp: boolean, p: number): void {
-    if (!icmp) {
-      this.number(p);
-      return;
-    }
-    const v = p & 0xffff;
-    const b = this.buf;
-    b[this.pos++] = 48;
-    b[this.pos++] = 120;
-    for (let shift = 12; shift >= 0; shift -= 4) b[this.pos++] = HEX.charCodeAt((v >> shift) & 15);
+    const v = this.view;
+    const q = putAscii(v, p, this.minuteText);
+    v.setUint16(q, PAIR16[sec - minute * 60], true);
+    v.setUint8(q + 2, 46);
+    return putSix(v, q + 3, us - sec * 1e6);
   }
 
   /** The bytes written so far; the encoder starts a new buffer. */
   take(): Buffer {
     const out = this.buf.subarray(0, this.pos);
     this.buf = Buffer.allocUnsafe(this.size);
+    this.view = viewOf(this.buf);
     this.pos = 0;
     return out;
   }
@@ -264,89 +220,132 @@ export class BinetflowEncoder {
     this.pos = 0;
     return text;
   }
-
-  private room(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(grown, 0, 0, this.pos);
-    this.buf = grown;
-  }
-
-  /** A whole number 0 <= n < 2^31 (32-bit arithmetic: no float division). */
-  private int(n: number): void {
-    const b = this.buf;
-    const digits =
-      n < 10
-        ? 1
-        : n < 100
-          ? 2
-          : n < 1e3
-            ? 3
-            : n < 1e4
-              ? 4
-              : n < 1e5
-                ? 5
-                : n < 1e6
-                  ? 6
-                  : n < 1e7
-                    ? 7
-                    : n < 1e8
-                      ? 8
-                      : n < 1e9
-                        ? 9
-                        : 10;
-    let p = this.pos + digits;
-    this.pos = p;
-    let x = n;
-    while (x >= 100) {
-      const q = (x / 100) | 0;
-      const r = (x - q * 100) << 1;
-      b[--p] = DIGIT_PAIRS[r + 1];
-      b[--p] = DIGIT_PAIRS[r];
-      x = q;
-    }
-    if (x >= 10) {
-      b[--p] = DIGIT_PAIRS[2 * x + 1];
-      b[--p] = DIGIT_PAIRS[2 * x];
-    } else b[--p] = 48 + x;
-  }
-
-  /** An octet (0-255) without leading zeros. */
-  private octet(o: number): void {
-    const b = this.buf;
-    let p = this.pos;
-    if (o >= 100) {
-      const t = 3 * o;
-      b[p++] = DIGIT_TRIPLES[t];
-      b[p++] = DIGIT_TRIPLES[t + 1];
-      b[p++] = DIGIT_TRIPLES[t + 2];
-    } else if (o >= 10) {
-      b[p++] = DIGIT_PAIRS[2 * o];
-      b[p++] = DIGIT_PAIRS[2 * o + 1];
-    } else b[p++] = 48 + o;
-    this.pos = p;
-  }
-
-  /** Six digits with leading zeros (0 <= n < 1e6), as two triples. */
-  private six(n: number): void {
-    const b = this.buf;
-    const p = this.pos;
-    const hi = (n / 1000) | 0;
-    const h = 3 * hi;
-    const l = 3 * (n - hi * 1000);
-    b[p] = DIGIT_TRIPLES[h];
-    b[p + 1] = DIGIT_TRIPLES[h + 1];
-    b[p + 2] = DIGIT_TRIPLES[h + 2];
-    b[p + 3] = DIGIT_TRIPLES[l];
-    b[p + 4] = DIGIT_TRIPLES[l + 1];
-    b[p + 5] = DIGIT_TRIPLES[l + 2];
-    this.pos = p + 6;
-  }
 }
 
-/** The bytes of ASCII text, for BinetflowEncoder.ascii (text made once and written many times). */
-export function asciiBytes(s: string): Uint8Array {
-  return Uint8Array.from(s, (c) => c.charCodeAt(0));
+// The put functions write one field at p and return its end. There must be room (see reserve).
+
+export const COMMA = 44;
+
+/** ASCII text byte by byte; anything else through the UTF-8 encoder (up to 3 bytes a character). */
+export function putText(b: Buffer, p: number, s: string): number {
+  const start = p;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127) return start + b.write(s, start, "utf8");
+    b[p++] = c;
+  }
+  return p;
+}
+
+/** ASCII text made once (see asciiText), a word at a time. */
+export function putAscii(v: DataView, p: number, t: AsciiText): number {
+  const w = t.words;
+  for (let i = 0; i < w.length; i++) v.setUint32(p + 4 * i, w[i], true);
+  return p + t.length;
+}
+
+/** A number as String(n) writes it (whole numbers below 2^31 by pairs of digits). */
+export function putNumber(b: Buffer, v: DataView, p: number, n: number): number {
+  if (n >= 0 && n < 2147483648 && (n | 0) === n) return putInt(v, p, n | 0);
+  return putText(b, p, String(n));
+}
+
+/** A whole number 0 <= n < 2^31 (32-bit arithmetic: no float division). */
+function putInt(v: DataView, p: number, n: number): number {
+  const digits =
+    n < 10
+      ? 1
+      : n < 100
+        ? 2
+        : n < 1e3
+          ? 3
+          : n < 1e4
+            ? 4
+            : n < 1e5
+              ? 5
+              : n < 1e6
+                ? 6
+                : n < 1e7
+                  ? 7
+                  : n < 1e8
+                    ? 8
+                    : n < 1e9
+                      ? 9
+                      : 10;
+  const end = p + digits;
+  let q = end;
+  let x = n;
+  while (x >= 100) {
+    const h = (x / 100) | 0;
+    q -= 2;
+    v.setUint16(q, PAIR16[x - h * 100], true);
+    x = h;
+  }
+  if (x >= 10) v.setUint16(q - 2, PAIR16[x], true);
+  else v.setUint8(q - 1, 48 + x);
+  return end;
+}
+
+/** A duration (>= 0) as toFixed(6) writes it. */
+export function putDuration(b: Buffer, v: DataView, p: number, seconds: number): number {
+  const us = durationMicros(seconds);
+  if (us < 0) return putText(b, p, seconds.toFixed(6));
+  const whole = Math.floor(us / 1e6);
+  const q = putNumber(b, v, p, whole);
+  b[q] = 46;
+  return putSix(v, q + 1, us - whole * 1e6);
+}
+
+/** Six digits with leading zeros (0 <= n < 1e6), as two triples. */
+function putSix(v: DataView, p: number, n: number): number {
+  const hi = (n / 1000) | 0;
+  v.setUint32(p, TRIPLE32[hi], true);
+  v.setUint32(p + 3, TRIPLE32[n - hi * 1000], true);
+  return p + 6;
+}
+
+/** An IPv4 address (a 32-bit word, first octet highest) in dotted decimal. */
+export function putIpv4(v: DataView, p: number, w: number): number {
+  let o = w >>> 24;
+  v.setUint32(p, OCTET_DOT[o], true);
+  p += OCTET_DOT_LENGTH[o];
+  o = (w >>> 16) & 255;
+  v.setUint32(p, OCTET_DOT[o], true);
+  p += OCTET_DOT_LENGTH[o];
+  o = (w >>> 8) & 255;
+  v.setUint32(p, OCTET_DOT[o], true);
+  p += OCTET_DOT_LENGTH[o];
+  o = w & 255;
+  v.setUint32(p, OCTET_DOT[o], true);
+  // the last octet without its dot
+  return p + OCTET_DOT_LENGTH[o] - 1;
+}
+
+/** A port as ra prints it: ICMP in hex (0x0303), everything else (ICMPv6 included) in decimal. */
+export function putPort(b: Buffer, v: DataView, p: number, icmp: boolean, port: number): number {
+  if (!icmp) return putNumber(b, v, p, port);
+  const x = port & 0xffff;
+  b[p++] = 48;
+  b[p++] = 120;
+  for (let shift = 12; shift >= 0; shift -= 4) b[p++] = HEX.charCodeAt((x >> shift) & 15);
+  return p;
+}
+
+/** ASCII text as little-endian words, for putAscii (text made once and written many times). */
+export interface AsciiText {
+  words: Uint32Array;
+  length: number;
+}
+
+export function asciiText(s: string): AsciiText {
+  const words = Uint32Array.from({ length: (s.length + 3) >> 2 }, (_, i) =>
+    asciiWord(s.slice(4 * i, 4 * i + 4)),
+  );
+  return { words, length: s.length };
+}
+
+function viewOf(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.length);
 }
 
 const single = new BinetflowEncoder(1024);
