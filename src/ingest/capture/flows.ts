@@ -39,11 +39,14 @@
  *   earlier (and a second more, for packets slightly out of time order, as merged captures have).
  *
  * Storage is typed arrays (one row of numbers per flow, an open-addressing hash table of flow rows
- * keyed by a numeric hash of the key words), so a packet costs no allocation.
+ * keyed by a numeric hash of the key words), so a packet costs no allocation. With the capture kernel
+ * (kernel.ts) they live in its memory, and the kernel adds the packets where only counters and TCP
+ * sequence numbers change (wasm/capture.ts repeats this file's layout and that part of add()).
  */
 import { IntIds } from "../../core/interner.ts";
 import { emptyFlow, type Flow } from "../flows/record.ts";
 import { type Decoded, ipv6, PROTO_ARP } from "./decode.ts";
+import type { CaptureKernel } from "./kernel.ts";
 import type { PacketRecord } from "./packets.ts";
 import { FIN_WAIT_2, TcpStates } from "./tcp-state.ts";
 import {
@@ -429,9 +432,9 @@ export class FlowTable {
   private readonly interval: number;
   // flow rows
   private cap = 0;
-  private rows = new Float64Array(0);
+  private rows: Float64Array = new Float64Array(0);
   /** The rows' bytes as 32-bit words (the keys). */
-  private words = new Uint32Array(0);
+  private words: Uint32Array = new Uint32Array(0);
   private links = new Int32Array(0);
   private free: number[] = [];
   /** Rows in the hash table (the others are free). */
@@ -439,7 +442,7 @@ export class FlowTable {
   /** Rows below this were used at some time. */
   private used = 0;
   // hash table of row numbers
-  private slots = new Int32Array(0);
+  private slots: Int32Array = new Int32Array(0);
   private mask = 0;
   private live = 0;
   // lists: heads and tails
@@ -461,9 +464,14 @@ export class FlowTable {
   /** Records handed to the consumer. */
   flows = 0;
 
+  /**
+   * With a kernel, the table's arrays live in its memory and the kernel adds the packets where only
+   * counters change (addPlain).
+   */
   constructor(
     private readonly onFlow: (f: Flow) => void,
     opts: FlowTableOptions = {},
+    private readonly kernel?: CaptureKernel,
   ) {
     this.argus = opts.statusInterval !== undefined;
     this.interval = opts.statusInterval ?? opts.activeTimeout ?? 3600;
@@ -562,6 +570,17 @@ export class FlowTable {
     rows[s + S_LAST] = ts;
     if (ts > rows[r + F_REC_LAST]) rows[r + F_REC_LAST] = ts;
     if (ts > rows[r + F_LAST]) rows[r + F_LAST] = ts;
+  }
+
+  /**
+   * The kernel adds the plain records of b[p, end) (b a view of its memory; see CaptureKernel.scan) and
+   * returns where it stopped.
+   */
+  addPlain(b: Uint8Array, p: number, end: number, lastTs: number, units: number, snap: number): number {
+    const k = this.kernel as CaptureKernel;
+    const q = k.scan(b, p, end, lastTs, this.now, this.nextExpire, units, snap);
+    this.now = k.now;
+    return q;
   }
 
   /** Ends every flow and hands out all records that are left, in start-time order. */
@@ -716,24 +735,34 @@ export class FlowTable {
   }
 
   private grow(cap: number): void {
-    const rows = new Float64Array(cap * ROW);
+    const k = this.kernel;
+    const f64 = (n: number) => (k ? k.f64(n) : new Float64Array(n));
+    const rows = f64(cap * ROW);
     rows.set(this.rows);
-    this.tcp.grow(cap);
+    this.tcp.grow(cap, f64);
     const links = new Int32Array(cap * 4);
     links.set(this.links);
     for (let f = cap - 1; f >= this.cap; f--) this.free.push(f);
     this.rows = rows;
-    this.words = new Uint32Array(rows.buffer);
+    this.words = new Uint32Array(rows.buffer, rows.byteOffset, rows.length * 2);
     this.links = links;
     this.cap = cap;
     let size = 16;
     while (size < cap * 2) size *= 2;
-    this.slots = new Int32Array(size).fill(-1);
+    this.slots = (k ? k.i32(size) : new Int32Array(size)).fill(-1);
     this.mask = size - 1;
     for (let f = 0; f < this.used; f++) if (this.inTable[f]) this.insertSlot(f, rows[f * ROW + F_HASH]);
     const inTable = new Uint8Array(cap);
     inTable.set(this.inTable);
     this.inTable = inTable;
+    k?.setTable({
+      rows,
+      slots: this.slots,
+      mask: this.mask,
+      tcp: this.tcp.array,
+      idle: this.idle,
+      interval: this.interval,
+    });
   }
 
   // ---- flows and records ----

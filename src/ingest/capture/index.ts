@@ -8,7 +8,8 @@ import { open } from "node:fs/promises";
 import type { Flow } from "../flows/record.ts";
 import { type DecodeResult, decodePacket, emptyDecoded } from "./decode.ts";
 import { FlowTable, type FlowTableOptions } from "./flows.ts";
-import { captureMagic, PacketReader, type PacketReaderStats } from "./packets.ts";
+import { CaptureKernel } from "./kernel.ts";
+import { captureMagic, PacketReader, type PacketReaderStats, type RecordScanner } from "./packets.ts";
 
 export type { FlowTableOptions } from "./flows.ts";
 export { captureMagic } from "./packets.ts";
@@ -18,6 +19,8 @@ export interface CaptureStats extends PacketReaderStats {
   packets: number;
   /** Packets that went into flows. */
   flowPackets: number;
+  /** Of those, packets the WebAssembly kernel added (kernel.ts). */
+  kernelPackets: number;
   /** Later IP fragments (no transport header: in the flow of their first fragment, ports 0 without it). */
   fragments: number;
   /** Packets in flows whose transport header the snap length cut (missing TCP flags read as none). */
@@ -52,6 +55,11 @@ export function isCaptureFile(file: string): boolean {
 export interface CaptureReadOptions extends FlowTableOptions {
   /** Bytes read at a time (default 4 MiB). */
   chunkBytes?: number;
+  /**
+   * Whether the WebAssembly kernel (kernel.ts) may take the plain packets of a capture file (default
+   * true; the same flows either way).
+   */
+  kernel?: boolean;
 }
 
 /**
@@ -64,7 +72,8 @@ export async function readCaptureFlows(
   onFlow: (f: Flow) => void,
   afterChunk?: () => Promise<void> | void,
 ): Promise<CaptureStats> {
-  const table = new FlowTable(onFlow, opts);
+  const kernel = file !== "-" && opts.kernel !== false ? CaptureKernel.create() : undefined;
+  const table = new FlowTable(onFlow, opts, kernel);
   const d = emptyDecoded();
   const counts: Record<DecodeResult, number> = {
     ok: 0,
@@ -78,6 +87,17 @@ export async function readCaptureFlows(
   let ok = 0;
   let fragments = 0;
   let partial = 0;
+  const scanner: RecordScanner | undefined = kernel && {
+    takes: (b, linkType) => linkType === 1 && kernel.owns(b),
+    scan(b, p, end, lastTs, units, snap) {
+      const q = table.addPlain(b, p, end, lastTs, units, snap);
+      this.count = kernel.count;
+      this.lastTs = kernel.lastTs;
+      return q;
+    },
+    count: 0,
+    lastTs: 0,
+  };
   const reader = new PacketReader((p) => {
     packets++;
     const r = decodePacket(p.linkType, p.buf, p.start, p.start + p.caplen, d);
@@ -90,7 +110,7 @@ export async function readCaptureFlows(
       counts[r]++;
       if (r === "unknown-link") unknownLinks.add(p.linkType);
     }
-  });
+  }, scanner);
   const chunk = opts.chunkBytes ?? 1 << 22;
   if (file === "-") {
     for await (const c of process.stdin as AsyncIterable<Buffer>) {
@@ -99,7 +119,9 @@ export async function readCaptureFlows(
     }
   } else {
     // two buffers: the next read runs (on libuv's thread pool) while this chunk is parsed
-    const bufs = [new Uint8Array(chunk), new Uint8Array(chunk)];
+    const bufs = kernel
+      ? [kernel.bytes(chunk), kernel.bytes(chunk)]
+      : [new Uint8Array(chunk), new Uint8Array(chunk)];
     let i = 0;
     const fh = await open(file, "r");
     let pending: Promise<{ bytesRead: number }> | undefined = fh.read(bufs[0], 0, chunk, null);
@@ -122,10 +144,15 @@ export async function readCaptureFlows(
   reader.end();
   table.finish();
   if (afterChunk) await afterChunk();
+  // packets the kernel added went into flows without the callback
+  const kernelPackets = kernel?.packets ?? 0;
+  packets += kernelPackets;
+  ok += kernelPackets;
   return {
     ...reader.stats,
     packets,
     flowPackets: ok,
+    kernelPackets,
     fragments,
     partial,
     truncated: counts.truncated,

@@ -43,11 +43,16 @@ const SEQ_KNOWN = [4, 8];
 
 /** The TCP state of every flow row of a FlowTable. */
 export class TcpStates {
-  private a = new Float64Array(0);
+  private a: Float64Array = new Float64Array(0);
 
-  /** Room for `rows` flow rows. */
-  grow(rows: number): void {
-    const a = new Float64Array(rows * W);
+  /** The states, stride 6 (the capture kernel reads them: wasm/capture.ts). */
+  get array(): Float64Array {
+    return this.a;
+  }
+
+  /** Room for `rows` flow rows, in an array from `make`. */
+  grow(rows: number, make: (n: number) => Float64Array = (n) => new Float64Array(n)): void {
+    const a = make(rows * W);
     a.set(this.a);
     this.a = a;
   }

@@ -1,0 +1,347 @@
+// AssemblyScript: the per-packet kernel of capture reading (compiled to dist/capture.wasm by
+// `npm run build:wasm`, loaded by src/ingest/capture/kernel.ts).
+//
+// It walks classic pcap records (Ethernet link) in a chunk of this module's memory and adds the packets
+// of flows the flow table already holds straight into the table's rows, which live in the same memory
+// (src/ingest/capture/flows.ts keeps them there when a kernel is given; the layout below is its layout).
+// It takes only the plain case: an IPv4 TCP or UDP packet, not a fragment, whose whole header was
+// captured, of a flow that is neither idle past its timeout nor at the end of its record, and, for TCP,
+// of an established connection and without SYN, FIN or RST. For anything else (a new flow, a record to
+// close, a state change, DNS, ICMP, IPv6, VLAN tags, a damaged or cut record, a second of capture time
+// at which the table looks for idle flows) it stops at that record and the JavaScript reader and flow
+// table take it the full way. So the kernel never decides anything the table would decide differently:
+// it is the table's update for the packets where nothing but counters change.
+
+// ---- the flow table's row (Float64Array, stride ROW): see flows.ts ----
+const ROW: i32 = 39;
+const F_HASH: i32 = 0;
+const F_BITS: i32 = 1;
+const F_KEY: i32 = 2;
+const F_LAST: i32 = 8;
+const F_REC_START: i32 = 9;
+const F_REC_LAST: i32 = 10;
+const F_STOS: i32 = 11;
+const F_DTOS: i32 = 12;
+const F_S: i32 = 13;
+const F_D: i32 = 22;
+const F_STTL: i32 = 36;
+const F_DTTL: i32 = 37;
+const S_PKTS: i32 = 0;
+const S_BYTES: i32 = 1;
+const S_FLAGS: i32 = 2;
+const S_LAST: i32 = 3;
+const S_GAP_SUM: i32 = 4;
+const S_GAP_MIN: i32 = 5;
+const S_GAP_MAX: i32 = 6;
+const S_MIN_SZ: i32 = 7;
+const S_MAX_SZ: i32 = 8;
+const SRC_IS_LO: i32 = 1;
+const REC_OPEN: i32 = 8;
+// key words (u32) inside the row, from byte F_KEY * 8
+const K_META: i32 = 0;
+const K_LO: i32 = 1;
+const K_HI: i32 = 5;
+const K_PORTS: i32 = 9;
+const K_DETAIL: i32 = 10;
+// TCP state per flow (Float64Array, stride 6: state, bits, source seq and ack, destination seq and ack)
+const T_STRIDE: i32 = 6;
+const LISTEN: i32 = 1;
+const SYN_SENT: i32 = 2;
+const SYN_RECEIVED: i32 = 3;
+const ESTABLISHED: i32 = 4;
+const FIN_WAIT_1: i32 = 5;
+const FIN_WAIT_2: i32 = 6;
+const CLOSING: i32 = 7;
+const FIN: u32 = 1;
+const SYN: u32 = 2;
+const RST: u32 = 4;
+const ACK: u32 = 16;
+
+/** pcap's largest plausible original length (packets.ts: MAX_CAPLEN * 4). */
+const MAX_ORIG: u32 = 262144 * 16;
+const WEEK: f64 = 86400 * 7;
+/** How far ahead of the record being walked the chunk is read (as packets.ts does). */
+const PREFETCH_BYTES: usize = 16384;
+
+let rows: usize = 0;
+let slots: usize = 0;
+let mask: u32 = 0;
+let tcp: usize = 0;
+let idle: f64 = 0;
+let interval: f64 = 0;
+
+let handledCount: i32 = 0;
+let lastTime: f64 = 0;
+let nowTime: f64 = 0;
+let touched: i32 = 0;
+
+export function alloc(bytes: i32): usize {
+  return heap.alloc(<usize>bytes);
+}
+
+/** Where the table's arrays are (after every growth) and its timeouts. */
+export function configure(
+  rowsPtr: usize,
+  slotsPtr: usize,
+  slotMask: u32,
+  tcpPtr: usize,
+  idleSeconds: f64,
+  intervalSeconds: f64,
+): void {
+  rows = rowsPtr;
+  slots = slotsPtr;
+  mask = slotMask;
+  tcp = tcpPtr;
+  idle = idleSeconds;
+  interval = intervalSeconds;
+}
+
+/** Records the last scan added. */
+export function handled(): i32 {
+  return handledCount;
+}
+
+/** Time of the last record the last scan added (the reader's last time when none). */
+export function lastTs(): f64 {
+  return lastTime;
+}
+
+/** The table's clock after the last scan. */
+export function now(): f64 {
+  return nowTime;
+}
+
+/** Bytes read ahead (kept so the reads are not optimised away). */
+export function touch(): i32 {
+  return touched;
+}
+
+@inline
+function be16(a: usize): u32 {
+  return <u32>bswap<u16>(load<u16>(a));
+}
+
+@inline
+function be32(a: usize): u32 {
+  return bswap<u32>(load<u32>(a));
+}
+
+@inline
+function f64At(row: usize, field: i32): f64 {
+  return load<f64>(row + (<usize>field << 3));
+}
+
+@inline
+function setF64(row: usize, field: i32, v: f64): void {
+  store<f64>(row + (<usize>field << 3), v);
+}
+
+@inline
+function keyWord(row: usize, k: i32): u32 {
+  return load<u32>(row + (<usize>F_KEY << 3) + (<usize>k << 2));
+}
+
+/** flows.ts hashKey for an IPv4 key. */
+@inline
+function hashKey(meta: u32, lo: u32, hi: u32, ports: u32, detail: u32): u32 {
+  let h = (meta ^ 0x9e3779b9) * 0x85ebca6b;
+  h = (h ^ (h >>> 15) ^ lo) * 0xcc9e2d51;
+  h = (h ^ (h >>> 13) ^ hi) * 0x1b873593;
+  h = (h ^ (h >>> 15) ^ ports) * 0xcc9e2d51;
+  h = (h ^ (h >>> 13) ^ detail) * 0x85ebca6b;
+  h ^= h >>> 16;
+  h *= 0x85ebca6b;
+  h ^= h >>> 13;
+  h *= 0xc2b2ae35;
+  h ^= h >>> 16;
+  return h & 0x7fffffff;
+}
+
+/**
+ * tcp-state.ts packet() for the connection state at `a`, a packet from the source (fromSrc) or the
+ * destination: false, with nothing changed, when the packet opens a new connection (the table ends the
+ * flow) or is a bare SYN (the table's own model may start a new flow there); else the state is updated.
+ */
+@inline
+function tcpPacket(a: usize, fromSrc: bool, flags: u32, seq: u32, ack: u32, len: u32): bool {
+  const state = <i32>load<f64>(a);
+  const synOnly = (flags & SYN) != 0 && (flags & ACK) == 0;
+  if (synOnly) return false;
+  if (state == LISTEN) return (flags & SYN) == 0;
+  const seqS = a + (fromSrc ? 16 : 32);
+  const seqO = a + (fromSrc ? 32 : 16);
+  const known: i32 = fromSrc ? 4 : 8;
+  const finSeen: i32 = fromSrc ? 1 : 2;
+  const finOther: i32 = fromSrc ? 2 : 1;
+  let bits = <i32>load<f64>(a, 8);
+  let mySeq = load<f64>(seqS);
+  let myAck = load<f64>(seqS, 8);
+  // sequence numbers (not a bare SYN here)
+  const endSeq = seq + len;
+  if (!(bits & known)) {
+    mySeq = <f64>endSeq;
+    bits |= known;
+  } else if (len > 0 && <i32>(endSeq - <u32>mySeq) > 0) mySeq = <f64>endSeq;
+  if (flags & ACK && ack != 0) myAck = <f64>(ack - 1);
+  let next = state;
+  if (flags & RST) {
+    // a refusal acknowledging the SYN keeps SYN_SENT (a retried SYN joins the flow)
+    next = state == SYN_SENT && load<f64>(seqO) == myAck ? LISTEN : CLOSING;
+  } else if (state == SYN_SENT) {
+    if (flags == (SYN | ACK)) next = SYN_RECEIVED;
+    else if (flags & SYN) {
+    } else if (flags & FIN) {
+      next = FIN_WAIT_1;
+      bits |= finSeen;
+    } else if (flags & ACK) next = ESTABLISHED;
+  } else if (state == SYN_RECEIVED) {
+    if (flags & FIN) {
+      next = FIN_WAIT_1;
+      bits |= finSeen;
+    } else if (!(flags & SYN) && flags & ACK) next = ESTABLISHED;
+  } else if (state == ESTABLISHED) {
+    if (flags & FIN) {
+      next = FIN_WAIT_1;
+      bits |= finSeen;
+    }
+  } else if (state == FIN_WAIT_1 || state == FIN_WAIT_2) {
+    // an ACK without data that acknowledges the other side's FIN: FIN_WAIT_2
+    if (flags & FIN && flags & ACK) bits |= finSeen;
+    if (flags & ACK && len == 0 && bits & finOther && load<f64>(seqO) == myAck) next = FIN_WAIT_2;
+  }
+  // CLOSING: only a bare SYN changes it
+  store<f64>(seqS, mySeq);
+  store<f64>(seqS, myAck, 8);
+  store<f64>(a, <f64>bits, 8);
+  if (next != LISTEN) store<f64>(a, <f64>next);
+  return true;
+}
+
+/**
+ * Adds records from byte `p` up to `end` while they are of the plain case; returns the offset of the
+ * first record it left (or where the chunk's whole records end). `last` is the reader's last record
+ * time (never NaN here), `clock` the table's, `nextExpire` when the table next looks for idle flows;
+ * `units` (per second) and `snap` are the capture's.
+ */
+export function scan(p: usize, end: usize, last: f64, clock: f64, nextExpire: f64, units: f64, snap: u32): usize {
+  let n: i32 = 0;
+  let ahead = p;
+  let t: i32 = touched;
+  while (p + 16 <= end) {
+    const stop = p + PREFETCH_BYTES < end ? p + PREFETCH_BYTES : end;
+    for (; ahead < stop; ahead += 64) t ^= <i32>load<u8>(ahead);
+    const frac = load<u32>(p, 4);
+    const cap = load<u32>(p, 8);
+    const orig = load<u32>(p, 12);
+    const ts = <f64>load<u32>(p) + <f64>frac / units;
+    if (!(cap <= snap && cap <= orig && orig <= MAX_ORIG && <f64>frac < units && Math.abs(ts - last) < WEEK)) break;
+    const pkt = p + 16;
+    if (pkt + <usize>cap > end) break;
+    // the table looks for idle flows first
+    if (ts >= nextExpire) break;
+    // Ethernet, IPv4, no tags
+    if (cap < 34 || be16(pkt + 12) != 0x0800) break;
+    const ip = pkt + 14;
+    const v = <u32>load<u8>(ip);
+    const ihl = (v & 15) << 2;
+    if (v >> 4 != 4 || ihl < 20) break;
+    if ((be16(ip + 6) & 0x3fff) != 0) break;
+    const l4 = ip + <usize>ihl;
+    const proto = <u32>load<u8>(ip, 9);
+    let flags: u32 = 0;
+    let seq: u32 = 0;
+    let ack: u32 = 0;
+    let len: u32 = 0;
+    if (proto == 6) {
+      if (<usize>cap < l4 - pkt + 14) break;
+      flags = <u32>load<u8>(l4, 13);
+      seq = be32(l4 + 4);
+      ack = be32(l4 + 8);
+      const total = be16(ip + 2);
+      const ipEnd: isize = total >= ihl ? <isize>ip + <isize>total : <isize>(pkt + <usize>cap);
+      const payload = ipEnd - <isize>l4 - <isize>((<u32>load<u8>(l4, 12) >> 4) << 2);
+      len = payload > 0 ? <u32>payload : 0;
+    } else if (proto == 17) {
+      if (<usize>cap < l4 - pkt + 4) break;
+    } else break;
+    const sport = be16(l4);
+    const dport = be16(l4 + 2);
+    // DNS: the transaction id is part of the key (decode.ts dnsId)
+    let detail: u32 = 0;
+    if (proto == 17 && (sport == 53 || dport == 53) && <usize>cap >= l4 - pkt + 10) detail = 0x10000 | be16(l4 + 8);
+    // the canonical key (flows.ts makeKey)
+    const s0 = be32(ip + 12);
+    const t0 = be32(ip + 16);
+    if (s0 == t0) break;
+    const senderIsLo = s0 < t0;
+    const lo = senderIsLo ? s0 : t0;
+    const hi = senderIsLo ? t0 : s0;
+    const ports = senderIsLo ? (sport << 16) | dport : (dport << 16) | sport;
+    const meta = proto | (4 << 12);
+    const hash = hashKey(meta, lo, hi, ports, detail);
+    const h = <f64>hash;
+    // find (flows.ts find)
+    let r: usize = 0;
+    let f: i32 = -1;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const g = load<i32>(slots + (<usize>i << 2));
+      if (g < 0) break;
+      const row = rows + <usize>(g * ROW) * 8;
+      if (f64At(row, F_HASH) != h) continue;
+      if (keyWord(row, K_LO) != lo || keyWord(row, K_HI) != hi || keyWord(row, K_PORTS) != ports) continue;
+      if (keyWord(row, K_META) != meta || keyWord(row, K_DETAIL) != detail) continue;
+      f = g;
+      r = row;
+      break;
+    }
+    if (f < 0) break;
+    // idle past the timeout, or a record to open or close: the table's own way
+    if (ts - f64At(r, F_LAST) > idle) break;
+    const bits = <i32>f64At(r, F_BITS);
+    if (!(bits & REC_OPEN) || ts - f64At(r, F_REC_START) >= interval) break;
+    const fromSrc = ((bits & SRC_IS_LO) != 0) == senderIsLo;
+    if (proto == 6 && !tcpPacket(tcp + <usize>(f * T_STRIDE) * 8, fromSrc, flags, seq, ack, len)) break;
+    // the counters (flows.ts add)
+    if (ts > clock) clock = ts;
+    const tos = <f64>load<u8>(ip, 1);
+    const ttl = <f64>load<u8>(ip, 8);
+    if (fromSrc) {
+      if (f64At(r, F_STOS) < 0) {
+        setF64(r, F_STOS, tos);
+        setF64(r, F_STTL, ttl);
+      }
+    } else if (f64At(r, F_DTOS) < 0) {
+      setF64(r, F_DTOS, tos);
+      setF64(r, F_DTTL, ttl);
+    }
+    const s = r + (<usize>(fromSrc ? F_S : F_D) << 3);
+    const wire = <f64>orig;
+    const count = f64At(s, S_PKTS);
+    if (count == 0) {
+      setF64(s, S_MIN_SZ, wire);
+      setF64(s, S_MAX_SZ, wire);
+    } else {
+      const sLast = f64At(s, S_LAST);
+      const gap = ts > sLast ? ts - sLast : 0;
+      setF64(s, S_GAP_SUM, f64At(s, S_GAP_SUM) + gap);
+      if (count == 1 || gap < f64At(s, S_GAP_MIN)) setF64(s, S_GAP_MIN, gap);
+      if (gap > f64At(s, S_GAP_MAX)) setF64(s, S_GAP_MAX, gap);
+      if (wire < f64At(s, S_MIN_SZ)) setF64(s, S_MIN_SZ, wire);
+      if (wire > f64At(s, S_MAX_SZ)) setF64(s, S_MAX_SZ, wire);
+    }
+    setF64(s, S_PKTS, count + 1);
+    setF64(s, S_BYTES, f64At(s, S_BYTES) + wire);
+    setF64(s, S_FLAGS, <f64>(<u32>f64At(s, S_FLAGS) | flags));
+    setF64(s, S_LAST, ts);
+    if (ts > f64At(r, F_REC_LAST)) setF64(r, F_REC_LAST, ts);
+    if (ts > f64At(r, F_LAST)) setF64(r, F_LAST, ts);
+    last = ts;
+    n++;
+    p = pkt + <usize>cap;
+  }
+  handledCount = n;
+  lastTime = last;
+  nowTime = clock;
+  touched = t;
+  return p;
+}
