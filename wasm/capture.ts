@@ -74,6 +74,8 @@ let handledCount: i32 = 0;
 let lastTime: f64 = 0;
 let nowTime: f64 = 0;
 let touched: i32 = 0;
+/** Read ahead up to here (kept between scans: the reader calls again after each record it takes). */
+let ahead: usize = 0;
 
 export function alloc(bytes: i32): usize {
   return heap.alloc(<usize>bytes);
@@ -225,7 +227,7 @@ function tcpPacket(a: usize, fromSrc: bool, flags: u32, seq: u32, ack: u32, len:
  */
 export function scan(p: usize, end: usize, last: f64, clock: f64, nextExpire: f64, units: f64, snap: u32): usize {
   let n: i32 = 0;
-  let ahead = p;
+  if (ahead < p || ahead > p + PREFETCH_BYTES) ahead = p;
   let t: i32 = touched;
   while (p + 16 <= end) {
     const stop = p + PREFETCH_BYTES < end ? p + PREFETCH_BYTES : end;

@@ -317,9 +317,10 @@ export class PacketReader {
           records += scanner.count;
           lastTs = scanner.lastTs;
           p = q;
-          if (ahead < p) ahead = p;
           if (p + 16 > end) break;
         }
+        // the scanner reads ahead itself
+        ahead = end;
       }
       const stop = p + PREFETCH_BYTES < end ? p + PREFETCH_BYTES : end;
       for (; ahead < stop; ahead += 64) touched ^= b[ahead];
