@@ -4,13 +4,15 @@
 // It walks classic pcap records (Ethernet link) in a chunk of this module's memory and adds the packets
 // of flows the flow table already holds straight into the table's rows, which live in the same memory
 // (src/ingest/capture/flows.ts keeps them there when a kernel is given; the layout below is its layout).
-// It takes only the plain case: an IPv4 TCP or UDP packet, not a fragment, whose whole header was
-// captured, of a flow that is neither idle past its timeout nor at the end of its record, and, for TCP,
-// of an established connection and without SYN, FIN or RST. For anything else (a new flow, a record to
-// close, a state change, DNS, ICMP, IPv6, VLAN tags, a damaged or cut record, a second of capture time
-// at which the table looks for idle flows) it stops at that record and the JavaScript reader and flow
-// table take it the full way. So the kernel never decides anything the table would decide differently:
-// it is the table's update for the packets where nothing but counters change.
+// It takes the common case: an IPv4 TCP or UDP packet (DNS with its transaction id), not a fragment,
+// whose whole header was captured, of a flow the table holds and that is not idle past its timeout. It
+// runs the TCP state machine (tcp-state.ts) and, when the packet starts the flow's next record, ends the
+// open one (its row is copied out with the table's watermark; the table hands it out or keeps it
+// waiting, in order) and opens the next at the end of the record list. For anything else (a new flow,
+// a new connection on the same ports, a bare SYN, a flow Argus forgot, a record that does not start
+// last, ICMP, ARP, IPv6, VLAN tags, a damaged or cut record, a second of capture time at which the table
+// looks for idle flows) it stops at that record and the JavaScript reader and flow table take it the
+// full way. So it never decides anything the table would decide differently.
 
 // ---- the flow table's row (Float64Array, stride ROW): see flows.ts ----
 const ROW: i32 = 39;
@@ -35,8 +37,17 @@ const S_GAP_MIN: i32 = 5;
 const S_GAP_MAX: i32 = 6;
 const S_MIN_SZ: i32 = 7;
 const S_MAX_SZ: i32 = 8;
+const F_SIDES_END: i32 = 31;
 const SRC_IS_LO: i32 = 1;
 const REC_OPEN: i32 = 8;
+const LATER_RECORD: i32 = 16;
+/** flows.ts REORDER_SLACK. */
+const REORDER_SLACK: f64 = 1;
+// the record list: links (i32, stride 4, record links at 2 and 3) and heads (i32: act head, act tail, rec head, rec tail)
+const L_REC_PREV: usize = 8;
+const L_REC_NEXT: usize = 12;
+const H_REC_HEAD: usize = 8;
+const H_REC_TAIL: usize = 12;
 // key words (u32) inside the row, from byte F_KEY * 8
 const K_META: i32 = 0;
 const K_LO: i32 = 1;
@@ -67,8 +78,15 @@ let rows: usize = 0;
 let slots: usize = 0;
 let mask: u32 = 0;
 let tcp: usize = 0;
+let links: usize = 0;
+let heads: usize = 0;
 let idle: f64 = 0;
 let interval: f64 = 0;
+let argus: bool = false;
+let closedRows: usize = 0;
+let closedWatermarks: usize = 0;
+let closedCapacity: i32 = 0;
+let closedCount: i32 = 0;
 
 let handledCount: i32 = 0;
 let lastTime: f64 = 0;
@@ -81,21 +99,41 @@ export function alloc(bytes: i32): usize {
   return heap.alloc(<usize>bytes);
 }
 
-/** Where the table's arrays are (after every growth) and its timeouts. */
+/**
+ * Where the table's arrays are (after every growth), its timeouts and model, and where records rolled
+ * over go (copies of their rows, and the table's watermark at the end of each).
+ */
 export function configure(
   rowsPtr: usize,
   slotsPtr: usize,
   slotMask: u32,
   tcpPtr: usize,
+  linksPtr: usize,
+  headsPtr: usize,
   idleSeconds: f64,
   intervalSeconds: f64,
+  argusModel: i32,
+  closedRowsPtr: usize,
+  closedWatermarksPtr: usize,
+  capacity: i32,
 ): void {
   rows = rowsPtr;
   slots = slotsPtr;
   mask = slotMask;
   tcp = tcpPtr;
+  links = linksPtr;
+  heads = headsPtr;
   idle = idleSeconds;
   interval = intervalSeconds;
+  argus = argusModel != 0;
+  closedRows = closedRowsPtr;
+  closedWatermarks = closedWatermarksPtr;
+  closedCapacity = capacity;
+}
+
+/** Records the last scan rolled over. */
+export function closed(): i32 {
+  return closedCount;
 }
 
 /** Records the last scan added. */
@@ -136,6 +174,57 @@ function f64At(row: usize, field: i32): f64 {
 @inline
 function setF64(row: usize, field: i32, v: f64): void {
   store<f64>(row + (<usize>field << 3), v);
+}
+
+@inline
+function rowAt(f: i32): usize {
+  return rows + <usize>(f * ROW) * 8;
+}
+
+@inline
+function link(f: i32, field: usize): i32 {
+  return load<i32>(links + (<usize>f << 4) + field);
+}
+
+@inline
+function setLink(f: i32, field: usize, v: i32): void {
+  store<i32>(links + (<usize>f << 4) + field, v);
+}
+
+/**
+ * flows.ts closeRecord for flow f (row r), the clock at `clock`: the ended record's row is copied out
+ * with the watermark at its end (the table hands it out or keeps it waiting).
+ */
+@inline
+function closeRecord(f: i32, r: usize, clock: f64): void {
+  const prev = link(f, L_REC_PREV);
+  const next = link(f, L_REC_NEXT);
+  if (prev >= 0) setLink(prev, L_REC_NEXT, next);
+  else store<i32>(heads + H_REC_HEAD, next);
+  if (next >= 0) setLink(next, L_REC_PREV, prev);
+  else store<i32>(heads + H_REC_TAIL, prev);
+  const head = load<i32>(heads + H_REC_HEAD);
+  const open = head >= 0 ? f64At(rowAt(head), F_REC_START) : Infinity;
+  const k = <usize>closedCount;
+  closedCount++;
+  memory.copy(closedRows + k * <usize>ROW * 8, r, <usize>ROW * 8);
+  store<f64>(closedWatermarks + (k << 3), Math.min(open, clock - REORDER_SLACK));
+  setF64(r, F_BITS, <f64>((<i32>f64At(r, F_BITS) & ~REC_OPEN) | LATER_RECORD));
+}
+
+/** flows.ts openRecord for flow f (row r) at ts, at the end of the record list (the caller made sure it belongs there). */
+@inline
+function openRecord(f: i32, r: usize, ts: f64): void {
+  setF64(r, F_BITS, <f64>(<i32>f64At(r, F_BITS) | REC_OPEN));
+  setF64(r, F_REC_START, ts);
+  setF64(r, F_REC_LAST, ts);
+  memory.fill(r + (<usize>F_S << 3), 0, <usize>(F_SIDES_END - F_S) << 3);
+  const tail = load<i32>(heads + H_REC_TAIL);
+  setLink(f, L_REC_PREV, tail);
+  setLink(f, L_REC_NEXT, -1);
+  if (tail >= 0) setLink(tail, L_REC_NEXT, f);
+  else store<i32>(heads + H_REC_HEAD, f);
+  store<i32>(heads + H_REC_TAIL, f);
 }
 
 @inline
@@ -227,6 +316,7 @@ function tcpPacket(a: usize, fromSrc: bool, flags: u32, seq: u32, ack: u32, len:
  */
 export function scan(p: usize, end: usize, last: f64, clock: f64, nextExpire: f64, units: f64, snap: u32): usize {
   let n: i32 = 0;
+  closedCount = 0;
   if (ahead < p || ahead > p + PREFETCH_BYTES) ahead = p;
   let t: i32 = touched;
   while (p + 16 <= end) {
@@ -300,11 +390,25 @@ export function scan(p: usize, end: usize, last: f64, clock: f64, nextExpire: f6
     // idle past the timeout, or a record to open or close: the table's own way
     if (ts - f64At(r, F_LAST) > idle) break;
     const bits = <i32>f64At(r, F_BITS);
-    if (!(bits & REC_OPEN) || ts - f64At(r, F_REC_START) >= interval) break;
+    // a record at its end (roll), or none open (the table ended it): the flow's next record starts here
+    const open = (bits & REC_OPEN) != 0;
+    const recStart = f64At(r, F_REC_START);
+    const roll = open && ts - recStart >= interval;
+    if (roll || !open) {
+      if (roll && closedCount >= closedCapacity) break;
+      // Argus: forgotten since its record was due to end (flows.ts forgotten): a new flow
+      if (argus && Math.floor(ts) - Math.floor(recStart) > interval + (proto == 6 ? 60 : 30)) break;
+      // the next record must go at the end of the record list
+      const tail = load<i32>(heads + H_REC_TAIL);
+      const before = open && tail == f ? link(f, L_REC_PREV) : tail;
+      if (before >= 0 && f64At(rowAt(before), F_REC_START) > ts) break;
+    }
     const fromSrc = ((bits & SRC_IS_LO) != 0) == senderIsLo;
     if (proto == 6 && !tcpPacket(tcp + <usize>(f * T_STRIDE) * 8, fromSrc, flags, seq, ack, len)) break;
-    // the counters (flows.ts add)
     if (ts > clock) clock = ts;
+    if (roll) closeRecord(f, r, clock);
+    if (roll || !open) openRecord(f, r, ts);
+    // the counters (flows.ts add)
     const tos = <f64>load<u8>(ip, 1);
     const ttl = <f64>load<u8>(ip, 8);
     if (fromSrc) {

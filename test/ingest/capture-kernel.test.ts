@@ -54,11 +54,13 @@ describe("capture kernel", { skip: !kernelAvailable() && "dist/capture.wasm is n
   const simulated = join(dir, "sim.pcap");
   writeSimulatedCapture(simulated, { seed: 21, hours: 0.05 });
 
-  it("a simulated capture: the same records and counts, most packets added by the kernel", async () => {
+  it("a simulated capture: the same records and counts, most packets added by the kernel, records rolled over too", async () => {
     const shares = await sameBothWays(simulated);
-    // the table's own model and -S 3600: most packets only move counters; -S 5 cuts records often
-    assert.ok(shares[0] > 0.8 && shares[2] > 0.8, `kernel shares ${shares}`);
-    assert.ok(shares[1] > 0.3, `kernel shares ${shares}`);
+    // new flows, DNS, ICMP and ARP, and each second of capture time go the JavaScript way
+    assert.ok(
+      shares.every((x) => x > 0.8),
+      `kernel shares ${shares}`,
+    );
   });
 
   it("the hand-made scenario: TCP openings, refusals, closes and reused ports, and every other protocol", async () => {

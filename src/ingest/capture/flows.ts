@@ -40,8 +40,8 @@
  *
  * Storage is typed arrays (one row of numbers per flow, an open-addressing hash table of flow rows
  * keyed by a numeric hash of the key words), so a packet costs no allocation. With the capture kernel
- * (kernel.ts) they live in its memory, and the kernel adds the packets where only counters and TCP
- * sequence numbers change (wasm/capture.ts repeats this file's layout and that part of add()).
+ * (kernel.ts) they live in its memory, and the kernel adds the packets of flows the table holds
+ * (wasm/capture.ts repeats this file's layout and that part of add(), the record roll-over included).
  */
 import { IntIds } from "../../core/interner.ts";
 import { emptyFlow, type Flow } from "../flows/record.ts";
@@ -156,6 +156,10 @@ const REC_OPEN = 8;
 const LATER_RECORD = 16;
 
 // ---- list links (Int32Array, stride 4): activity list by last packet, record list by record start ----
+const H_ACT_HEAD = 0;
+const H_ACT_TAIL = 1;
+const H_REC_HEAD = 2;
+const H_REC_TAIL = 3;
 const L_ACT_PREV = 0;
 const L_ACT_NEXT = 1;
 const L_REC_PREV = 2;
@@ -435,7 +439,7 @@ export class FlowTable {
   private rows: Float64Array = new Float64Array(0);
   /** The rows' bytes as 32-bit words (the keys). */
   private words: Uint32Array = new Uint32Array(0);
-  private links = new Int32Array(0);
+  private links: Int32Array = new Int32Array(0);
   private free: number[] = [];
   /** Rows in the hash table (the others are free). */
   private inTable = new Uint8Array(0);
@@ -445,11 +449,8 @@ export class FlowTable {
   private slots: Int32Array = new Int32Array(0);
   private mask = 0;
   private live = 0;
-  // lists: heads and tails
-  private actHead = -1;
-  private actTail = -1;
-  private recHead = -1;
-  private recTail = -1;
+  /** The lists' heads and tails (H_*; in the kernel's memory with one: it rolls records over too). */
+  private readonly heads: Int32Array;
   private readonly ended = new EndedRecords();
   private readonly fragments = new Map<string, FragmentPorts>();
   private readonly tcp = new TcpStates();
@@ -478,6 +479,7 @@ export class FlowTable {
     this.idle = this.argus ? this.interval + ARGUS_TCP_TIMEOUT : (opts.idleTimeout ?? 60);
     this.maker = new FlowMaker(opts.reuseRecord === true);
     this.sink = opts.recordRows;
+    this.heads = (kernel ? kernel.i32(4) : new Int32Array(4)).fill(-1);
     this.grow(1024);
   }
 
@@ -580,12 +582,16 @@ export class FlowTable {
     const k = this.kernel as CaptureKernel;
     const q = k.scan(b, p, end, lastTs, this.now, this.nextExpire, units, snap);
     this.now = k.now;
+    // records the kernel rolled over, in order, each with the watermark at its end
+    const rows = k.closedRows;
+    const wm = k.closedWatermarks;
+    for (let i = 0; i < k.closed; i++) this.recordEnded(rows, i * ROW, k.closedWords, wm[i]);
     return q;
   }
 
   /** Ends every flow and hands out all records that are left, in start-time order. */
   finish(): void {
-    while (this.actHead >= 0) this.endFlow(this.actHead);
+    while (this.heads[H_ACT_HEAD] >= 0) this.endFlow(this.heads[H_ACT_HEAD]);
     while (this.ended.size) this.emit();
     this.fragments.clear();
   }
@@ -740,7 +746,7 @@ export class FlowTable {
     const rows = f64(cap * ROW);
     rows.set(this.rows);
     this.tcp.grow(cap, f64);
-    const links = new Int32Array(cap * 4);
+    const links = k ? k.i32(cap * 4) : new Int32Array(cap * 4);
     links.set(this.links);
     for (let f = cap - 1; f >= this.cap; f--) this.free.push(f);
     this.rows = rows;
@@ -756,12 +762,16 @@ export class FlowTable {
     inTable.set(this.inTable);
     this.inTable = inTable;
     k?.setTable({
+      row: ROW,
       rows,
       slots: this.slots,
       mask: this.mask,
       tcp: this.tcp.array,
+      links,
+      heads: this.heads,
       idle: this.idle,
       interval: this.interval,
+      argus: this.argus,
     });
   }
 
@@ -840,15 +850,20 @@ export class FlowTable {
     const r = f * ROW;
     if (!(rows[r + F_BITS] & REC_OPEN)) return;
     this.unlinkRecord(f);
+    this.recordEnded(rows, r, this.words, this.watermark());
+    rows[r + F_BITS] = (rows[r + F_BITS] & ~REC_OPEN) | LATER_RECORD;
+  }
+
+  /** A record ended (its row at rows[r]); `watermark` is watermark() at its end. */
+  private recordEnded(rows: Float64Array, r: number, words: Uint32Array, watermark: number): void {
     const start = rows[r + F_REC_START];
-    if (start <= this.watermark()) {
+    if (start <= watermark) {
       // no open record started earlier: out now, after the waiting ones that started before it
       while (this.ended.size && this.ended.firstStart() <= start) this.emit();
       this.flows++;
-      if (this.sink) this.sink(rows, r, this.words);
-      else this.onFlow(this.maker.make(rows, r, this.words));
+      if (this.sink) this.sink(rows, r, words);
+      else this.onFlow(this.maker.make(rows, r, words));
     } else this.ended.push(rows, r);
-    rows[r + F_BITS] = (rows[r + F_BITS] & ~REC_OPEN) | LATER_RECORD;
   }
 
   /** Ends flow f: its open record is reported, the row freed. */
@@ -867,8 +882,8 @@ export class FlowTable {
     const now = this.now;
     // the activity list is ordered by the time a flow was (re)listed; a flow that had packets since
     // is listed again instead of ending (no list work per packet)
-    while (this.actHead >= 0 && now - rows[this.actHead * ROW + F_LISTED] > this.idle) {
-      const f = this.actHead;
+    while (this.heads[H_ACT_HEAD] >= 0 && now - rows[this.heads[H_ACT_HEAD] * ROW + F_LISTED] > this.idle) {
+      const f = this.heads[H_ACT_HEAD];
       if (now - rows[f * ROW + F_LAST] > this.idle) this.endFlow(f);
       else {
         // listed again as of now (the tail: no walk); it ends at most one idle period late
@@ -876,8 +891,11 @@ export class FlowTable {
         this.linkActivity(f, now);
       }
     }
-    while (this.recHead >= 0 && now - rows[this.recHead * ROW + F_REC_START] >= this.interval)
-      this.closeRecord(this.recHead);
+    while (
+      this.heads[H_REC_HEAD] >= 0 &&
+      now - rows[this.heads[H_REC_HEAD] * ROW + F_REC_START] >= this.interval
+    )
+      this.closeRecord(this.heads[H_REC_HEAD]);
     if (this.ended.size === 0) return;
     const watermark = this.watermark();
     while (this.ended.size && this.ended.firstStart() <= watermark) this.emit();
@@ -888,7 +906,10 @@ export class FlowTable {
    * arriving up to REORDER_SLACK seconds out of time order would not start one earlier either.
    */
   private watermark(): number {
-    const open = this.recHead >= 0 ? this.rows[this.recHead * ROW + F_REC_START] : Number.POSITIVE_INFINITY;
+    const open =
+      this.heads[H_REC_HEAD] >= 0
+        ? this.rows[this.heads[H_REC_HEAD] * ROW + F_REC_START]
+        : Number.POSITIVE_INFINITY;
     return Math.min(open, this.now - REORDER_SLACK);
   }
 
@@ -905,15 +926,15 @@ export class FlowTable {
     const L = this.links;
     const rows = this.rows;
     rows[f * ROW + F_LISTED] = ts;
-    let after = this.actTail;
+    let after = this.heads[H_ACT_TAIL];
     while (after >= 0 && rows[after * ROW + F_LISTED] > ts) after = L[after * 4 + L_ACT_PREV];
-    const next = after >= 0 ? L[after * 4 + L_ACT_NEXT] : this.actHead;
+    const next = after >= 0 ? L[after * 4 + L_ACT_NEXT] : this.heads[H_ACT_HEAD];
     L[f * 4 + L_ACT_PREV] = after;
     L[f * 4 + L_ACT_NEXT] = next;
     if (after >= 0) L[after * 4 + L_ACT_NEXT] = f;
-    else this.actHead = f;
+    else this.heads[H_ACT_HEAD] = f;
     if (next >= 0) L[next * 4 + L_ACT_PREV] = f;
-    else this.actTail = f;
+    else this.heads[H_ACT_TAIL] = f;
   }
 
   private unlinkActivity(f: number): void {
@@ -921,23 +942,23 @@ export class FlowTable {
     const prev = L[f * 4 + L_ACT_PREV];
     const next = L[f * 4 + L_ACT_NEXT];
     if (prev >= 0) L[prev * 4 + L_ACT_NEXT] = next;
-    else this.actHead = next;
+    else this.heads[H_ACT_HEAD] = next;
     if (next >= 0) L[next * 4 + L_ACT_PREV] = prev;
-    else this.actTail = prev;
+    else this.heads[H_ACT_TAIL] = prev;
   }
 
   private linkRecord(f: number, ts: number): void {
     const L = this.links;
     const rows = this.rows;
-    let after = this.recTail;
+    let after = this.heads[H_REC_TAIL];
     while (after >= 0 && rows[after * ROW + F_REC_START] > ts) after = L[after * 4 + L_REC_PREV];
-    const next = after >= 0 ? L[after * 4 + L_REC_NEXT] : this.recHead;
+    const next = after >= 0 ? L[after * 4 + L_REC_NEXT] : this.heads[H_REC_HEAD];
     L[f * 4 + L_REC_PREV] = after;
     L[f * 4 + L_REC_NEXT] = next;
     if (after >= 0) L[after * 4 + L_REC_NEXT] = f;
-    else this.recHead = f;
+    else this.heads[H_REC_HEAD] = f;
     if (next >= 0) L[next * 4 + L_REC_PREV] = f;
-    else this.recTail = f;
+    else this.heads[H_REC_TAIL] = f;
   }
 
   private unlinkRecord(f: number): void {
@@ -945,9 +966,9 @@ export class FlowTable {
     const prev = L[f * 4 + L_REC_PREV];
     const next = L[f * 4 + L_REC_NEXT];
     if (prev >= 0) L[prev * 4 + L_REC_NEXT] = next;
-    else this.recHead = next;
+    else this.heads[H_REC_HEAD] = next;
     if (next >= 0) L[next * 4 + L_REC_PREV] = prev;
-    else this.recTail = prev;
+    else this.heads[H_REC_TAIL] = prev;
   }
 }
 

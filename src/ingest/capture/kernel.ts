@@ -4,8 +4,9 @@ import { existsSync, readFileSync } from "node:fs";
  * The WebAssembly kernel of capture reading (wasm/capture.ts, built into dist/capture.wasm by
  * `npm run build:wasm`, which `npm ci` runs). One run's kernel owns a memory that holds the chunks the
  * file is read into and the flow table's arrays (FlowTable allocates them here when given the kernel),
- * and adds the packets where nothing but a flow's counters change straight into the rows; the
- * JavaScript reader and table take every other packet, so results are the same with or without it.
+ * and adds the packets of flows the table holds straight into the rows (counters, TCP state, the
+ * start of a flow's next record); the JavaScript reader and table take every other packet (new
+ * flows above all), so results are the same with or without it.
  * The memory is shared so that views of it stay valid when it grows (a file read may be under way
  * into one chunk while the table grows).
  */
@@ -22,7 +23,20 @@ const { Module, Instance } = (globalThis as unknown as { WebAssembly: Wasm }).We
 interface Exports {
   memory: { buffer: SharedArrayBuffer };
   alloc(bytes: number): number;
-  configure(rows: number, slots: number, mask: number, tcp: number, idle: number, interval: number): void;
+  configure(
+    rows: number,
+    slots: number,
+    mask: number,
+    tcp: number,
+    links: number,
+    heads: number,
+    idle: number,
+    interval: number,
+    argus: number,
+    closedRows: number,
+    closedWatermarks: number,
+    closedCapacity: number,
+  ): void;
   scan(
     p: number,
     end: number,
@@ -33,6 +47,7 @@ interface Exports {
     snap: number,
   ): number;
   handled(): number;
+  closed(): number;
   lastTs(): number;
   now(): number;
 }
@@ -51,13 +66,21 @@ export function kernelAvailable(): boolean {
 
 /** The flow table's arrays and timeouts as the kernel reads them (flows.ts has the layout). */
 export interface KernelTable {
+  /** Numbers per row. */
+  row: number;
   rows: Float64Array;
   slots: Int32Array;
   mask: number;
   tcp: Float64Array;
+  links: Int32Array;
+  heads: Int32Array;
   idle: number;
   interval: number;
+  argus: boolean;
 }
+
+/** Records the kernel rolls over before the table takes them (it stops when this many wait). */
+const CLOSED_CAPACITY = 1024;
 
 export class CaptureKernel {
   private readonly x: Exports;
@@ -67,6 +90,14 @@ export class CaptureKernel {
   packets = 0;
   /** After scan(): records it added, the time of the last, and the table's clock. */
   count = 0;
+  /**
+   * After scan(): records it ended to open the next record of the same flow, as copies of their rows
+   * (the table's layout) in closedRows, and the table's watermark at the end of each.
+   */
+  closed = 0;
+  closedRows: Float64Array = new Float64Array(0);
+  closedWords: Uint32Array = new Uint32Array(0);
+  closedWatermarks: Float64Array = new Float64Array(0);
   lastTs = 0;
   now = 0;
 
@@ -114,7 +145,26 @@ export class CaptureKernel {
 
   /** The flow table's arrays, after every growth. */
   setTable(t: KernelTable): void {
-    this.x.configure(t.rows.byteOffset, t.slots.byteOffset, t.mask, t.tcp.byteOffset, t.idle, t.interval);
+    if (this.closedRows.length === 0) {
+      this.closedRows = this.f64(CLOSED_CAPACITY * t.row);
+      const c = this.closedRows;
+      this.closedWords = new Uint32Array(c.buffer, c.byteOffset, c.length * 2);
+      this.closedWatermarks = this.f64(CLOSED_CAPACITY);
+    }
+    this.x.configure(
+      t.rows.byteOffset,
+      t.slots.byteOffset,
+      t.mask,
+      t.tcp.byteOffset,
+      t.links.byteOffset,
+      t.heads.byteOffset,
+      t.idle,
+      t.interval,
+      t.argus ? 1 : 0,
+      this.closedRows.byteOffset,
+      this.closedWatermarks.byteOffset,
+      CLOSED_CAPACITY,
+    );
   }
 
   /**
@@ -137,6 +187,7 @@ export class CaptureKernel {
     const q = x.scan(base + p, base + end, lastTs, now, nextExpire, units, snap) - base;
     const n = x.handled();
     this.count = n;
+    this.closed = x.closed();
     this.packets += n;
     this.lastTs = n > 0 ? x.lastTs() : lastTs;
     this.now = n > 0 ? x.now() : now;
