@@ -3,10 +3,12 @@
  * its own store connection (SQLite in WAL mode and PostgreSQL both take a second connection). Without a
  * store URL (an in-memory store) or when the worker cannot start, they run in process.
  */
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { ClusterOptions } from "../botnets/cluster.ts";
 import type { Config } from "../core/config.ts";
 import { ConflictError, ForbiddenError, NotFoundError, UsageError, UserError } from "../core/errors.ts";
+import { projectPath } from "../core/paths.ts";
 import type { Store } from "../store/open.ts";
 import type { ClusterSummary } from "./cluster.ts";
 import { runComputeJob } from "./compute-jobs.ts";
@@ -69,7 +71,7 @@ export class Compute {
     const boot = `(async () => {
       const { register } = await import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))});
       register();
-      await import(${JSON.stringify(new URL("./compute-worker.ts", import.meta.url).href)});
+      await import(${JSON.stringify(pathToFileURL(projectPath("src", "app", "compute-worker.ts")).href)});
     })().catch((e) => { throw e; });`;
     const w = new Worker(boot, { eval: true, workerData: { storeUrl: this.storeUrl, config: this.config } });
     w.unref();

@@ -4,7 +4,6 @@
  * not yet listening: tests use `inject`, `botscope serve` calls `listen`.
  */
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import Fastify, { type FastifyInstance } from "fastify";
 import { Compute } from "../app/compute.ts";
@@ -12,6 +11,7 @@ import { type IncidentJob, IncidentJobs } from "../app/incident-jobs.ts";
 import { Revealer } from "../app/reveal.ts";
 import type { Config } from "../core/config.ts";
 import { UsageError } from "../core/errors.ts";
+import { projectPath } from "../core/paths.ts";
 import type { GeoLookup } from "../geo/geo.ts";
 import type { Store } from "../store/open.ts";
 import { registerAnomalyRoutes } from "./anomaly.ts";
@@ -28,7 +28,7 @@ import { registerPeriodicityRoutes } from "./periodicity.ts";
 export const VERSION = "0.1.0";
 
 /** Where `npm run build:ui` puts the dashboard. */
-export const DEFAULT_UI_DIR = fileURLToPath(new URL("../../dist/ui", import.meta.url));
+export const DEFAULT_UI_DIR = projectPath("dist", "ui");
 
 export interface ServerOptions {
   store: Store;

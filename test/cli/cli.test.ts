@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { buildProgram } from "../../src/cli/main.ts";
+import { writeSimulatedCapture } from "../../src/simulate/capture.ts";
 
 const bin = join(import.meta.dirname, "../../bin/botscope.js");
 const work = mkdtempSync(join(tmpdir(), "botscope-cli-"));
@@ -126,4 +127,35 @@ test("simulate flows writes binetflow with labels", () => {
     /^StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label$/,
   );
   assert.equal(JSON.parse(r.out).flows, lines.length - 1);
+});
+
+test("the bundled CLI (dist/cli, which bin/botscope.js runs when it is fresh) does what the sources do", {
+  skip: !existsSync(join(import.meta.dirname, "../../dist/cli/main.js")) && "dist/cli is not built",
+}, () => {
+  const capture = join(work, "bundle.pcap");
+  writeSimulatedCapture(capture, { seed: 4, hours: 0.01 });
+  const args = ["flows", "convert", capture, "--to", "binetflow", "--status-interval", "5"];
+  const bundled = spawnSync(
+    process.execPath,
+    [join(import.meta.dirname, "../../dist/cli/main.js"), ...args, "--out", join(work, "b.binetflow")],
+    { encoding: "utf8" },
+  );
+  const sources = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      join(import.meta.dirname, "../../src/cli/main.ts"),
+      ...args,
+      "--out",
+      join(work, "s.binetflow"),
+    ],
+    { encoding: "utf8" },
+  );
+  assert.equal(bundled.status, 0, bundled.stderr);
+  assert.equal(sources.status, 0, sources.stderr);
+  assert.equal(bundled.stdout.replace("b.binetflow", "s.binetflow"), sources.stdout);
+  const lines = readFileSync(join(work, "b.binetflow"), "utf8");
+  assert.equal(lines, readFileSync(join(work, "s.binetflow"), "utf8"));
+  assert.ok(lines.split("\n").length > 100);
 });

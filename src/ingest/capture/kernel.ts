@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { projectPath } from "../../core/paths.ts";
 
 /**
  * The WebAssembly kernel of capture reading (wasm/capture.ts, built into dist/capture.wasm by
@@ -11,7 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
  * into one chunk while the table grows).
  */
 
-const WASM = new URL("../../../dist/capture.wasm", import.meta.url);
+const WASM = projectPath("dist", "capture.wasm");
 
 /** The WebAssembly API as far as used here (the ES lib of our tsconfig has no types for it). */
 interface Wasm {

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { projectPath } from "../../core/paths.ts";
 import type { RequestFacts, RequestTables, UserAgentTable } from "../../web/request-facts.ts";
 import { extensionCodes, type RequestType } from "../../web/request-type.ts";
 
@@ -9,7 +10,7 @@ import { extensionCodes, type RequestType } from "../../web/request-type.ts";
  * so results are the same with or without it. Without the built file the JavaScript parser reads all.
  */
 
-const WASM = new URL("../../../dist/weblog.wasm", import.meta.url);
+const WASM = projectPath("dist", "weblog.wasm");
 
 /** The WebAssembly API as far as used here (the ES lib of our tsconfig has no types for it). */
 interface Wasm {
