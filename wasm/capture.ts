@@ -14,33 +14,44 @@
 // looks for idle flows) it stops at that record and the JavaScript reader and flow table take it the
 // full way. So it never decides anything the table would decide differently.
 
-// ---- the flow table's row (Float64Array, stride ROW): see flows.ts ----
-const ROW: i32 = 39;
-const F_HASH: i32 = 0;
-const F_BITS: i32 = 1;
-const F_KEY: i32 = 2;
-const F_LAST: i32 = 8;
-const F_REC_START: i32 = 9;
-const F_REC_LAST: i32 = 10;
-const F_STOS: i32 = 11;
-const F_DTOS: i32 = 12;
-const F_S: i32 = 13;
-const F_D: i32 = 22;
-const F_STTL: i32 = 36;
-const F_DTTL: i32 = 37;
-const S_PKTS: i32 = 0;
-const S_BYTES: i32 = 1;
-const S_FLAGS: i32 = 2;
-const S_LAST: i32 = 3;
-const S_GAP_SUM: i32 = 4;
-const S_GAP_MIN: i32 = 5;
-const S_GAP_MAX: i32 = 6;
-const S_MIN_SZ: i32 = 7;
-const S_MAX_SZ: i32 = 8;
-const F_SIDES_END: i32 = 31;
-const SRC_IS_LO: i32 = 1;
-const REC_OPEN: i32 = 8;
-const LATER_RECORD: i32 = 16;
+import {
+  F_BITS,
+  F_D,
+  F_DTOS,
+  F_DTTL,
+  F_HASH,
+  F_LAST,
+  F_REC_LAST,
+  F_REC_START,
+  F_S,
+  F_SIDES_END,
+  F_STOS,
+  F_STTL,
+  K_DETAIL,
+  K_HI,
+  K_LO,
+  K_META,
+  K_PORTS,
+  LATER_RECORD,
+  REC_OPEN,
+  ROW,
+  S_BYTES,
+  S_FLAGS,
+  S_GAP_MAX,
+  S_GAP_MIN,
+  S_GAP_SUM,
+  S_LAST,
+  S_MAX_SZ,
+  S_MIN_SZ,
+  S_PKTS,
+  SRC_IS_LO,
+  f64At,
+  keyWord,
+  setF64,
+} from "./capture-row";
+
+export { line } from "./capture-line";
+
 /** flows.ts REORDER_SLACK. */
 const REORDER_SLACK: f64 = 1;
 // the record list: links (i32, stride 4, record links at 2 and 3) and heads (i32: act head, act tail, rec head, rec tail)
@@ -48,12 +59,6 @@ const L_REC_PREV: usize = 8;
 const L_REC_NEXT: usize = 12;
 const H_REC_HEAD: usize = 8;
 const H_REC_TAIL: usize = 12;
-// key words (u32) inside the row, from byte F_KEY * 8
-const K_META: i32 = 0;
-const K_LO: i32 = 1;
-const K_HI: i32 = 5;
-const K_PORTS: i32 = 9;
-const K_DETAIL: i32 = 10;
 // TCP state per flow (Float64Array, stride 6: state, bits, source seq and ack, destination seq and ack)
 const T_STRIDE: i32 = 6;
 const LISTEN: i32 = 1;
@@ -167,16 +172,6 @@ function be32(a: usize): u32 {
 }
 
 @inline
-function f64At(row: usize, field: i32): f64 {
-  return load<f64>(row + (<usize>field << 3));
-}
-
-@inline
-function setF64(row: usize, field: i32, v: f64): void {
-  store<f64>(row + (<usize>field << 3), v);
-}
-
-@inline
 function rowAt(f: i32): usize {
   return rows + <usize>(f * ROW) * 8;
 }
@@ -225,11 +220,6 @@ function openRecord(f: i32, r: usize, ts: f64): void {
   if (tail >= 0) setLink(tail, L_REC_NEXT, f);
   else store<i32>(heads + H_REC_HEAD, f);
   store<i32>(heads + H_REC_TAIL, f);
-}
-
-@inline
-function keyWord(row: usize, k: i32): u32 {
-  return load<u32>(row + (<usize>F_KEY << 3) + (<usize>k << 2));
 }
 
 /** flows.ts hashKey for an IPv4 key. */
@@ -317,11 +307,22 @@ function tcpPacket(a: usize, fromSrc: bool, flags: u32, seq: u32, ack: u32, len:
 export function scan(p: usize, end: usize, last: f64, clock: f64, nextExpire: f64, units: f64, snap: u32): usize {
   let n: i32 = 0;
   closedCount = 0;
-  if (ahead < p || ahead > p + PREFETCH_BYTES) ahead = p;
+  let walk = ahead;
+  if (walk < p || walk > p + PREFETCH_BYTES) walk = p;
   let t: i32 = touched;
   while (p + 16 <= end) {
     const stop = p + PREFETCH_BYTES < end ? p + PREFETCH_BYTES : end;
-    for (; ahead < stop; ahead += 64) t ^= <i32>load<u8>(ahead);
+    // the chain of record headers walked ahead, touching each header and the line after it (the
+    // packet's headers): reading every line ahead streamed the whole file through the cache
+    while (walk < stop) {
+      if (walk + 128 > end) {
+        walk = end;
+        break;
+      }
+      t ^= <i32>load<u8>(walk + 64);
+      const c = load<u32>(walk, 8);
+      walk = c <= MAX_ORIG ? walk + 16 + <usize>c : end;
+    }
     const frac = load<u32>(p, 4);
     const cap = load<u32>(p, 8);
     const orig = load<u32>(p, 12);
@@ -449,5 +450,6 @@ export function scan(p: usize, end: usize, last: f64, clock: f64, nextExpire: f6
   lastTime = last;
   nowTime = clock;
   touched = t;
+  ahead = walk;
   return p;
 }

@@ -3,7 +3,6 @@ import type { DetectSummary, EvaluateSummary, FlowInputOptions, InputSummary } f
 import { UsageError } from "../../core/errors.ts";
 import { parseCidr } from "../../core/net.ts";
 import { describeBadLines } from "../../ingest/bad-lines.ts";
-import { binetflowRows } from "../../ingest/capture/flows.ts";
 import { BinetflowEncoder, jsonLine } from "../../ingest/capture/write.ts";
 import { FLOW_FORMATS, type FlowFormat, readFlows } from "../../ingest/flows/reader.ts";
 import { expandInputs } from "../../ingest/source.ts";
@@ -437,7 +436,7 @@ export function flowsCommand(): Command {
               statusInterval: o.statusInterval,
               // each flow becomes its line at once: one reused record
               reuseRecord: true,
-              captureRows: binetflow ? binetflowRows(binetflow) : undefined,
+              captureBinetflow: binetflow ?? undefined,
             },
             (f) => {
               if (binetflow) binetflow.line(f);

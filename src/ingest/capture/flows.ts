@@ -78,23 +78,17 @@ export interface FlowTableOptions {
   /** Hand every record out in one reused Flow (and reused `extra` objects): the consumer copies what it keeps. */
   reuseRecord?: boolean;
   /**
-   * Hand every record out as its row instead of as a Flow (onFlow is then not called): flows convert
-   * writes binetflow lines straight from the rows (binetflowRows).
+   * Write every record's binetflow line into this encoder, straight from its row, instead of making a
+   * Flow (onFlow is then not called): flows convert.
    */
-  recordRows?: RecordRowSink;
-}
-
-/** A RecordRowSink that writes each record's binetflow line into `enc` (flows convert). */
-export function binetflowRows(enc: BinetflowEncoder): RecordRowSink {
-  const maker = new FlowMaker(true);
-  return (rows, r, words) => maker.binetflow(rows, r, words, enc);
+  binetflow?: BinetflowEncoder;
 }
 
 /**
  * Takes a record as its row at rows[r] in the flow table's layout (valid only during the call);
  * `words` are the same bytes as 32-bit words.
  */
-export type RecordRowSink = (rows: Float64Array, r: number, words: Uint32Array) => void;
+type RecordRowSink = (rows: Float64Array, r: number, words: Uint32Array) => void;
 
 /** Seconds of time disorder in the input that flows still come out in start order despite. */
 const REORDER_SLACK = 1;
@@ -337,9 +331,9 @@ function icmp4Pair(type: number): boolean {
  * when they are handed out.
  */
 class EndedRecords {
-  rows = new Float64Array(256 * ROW);
+  rows: Float64Array;
   /** The rows' key words. */
-  words = new Uint32Array(this.rows.buffer);
+  words: Uint32Array;
   /**
    * Min-heap of slots by record start, the starts kept beside the slots: sifting compares within two
    * small arrays instead of reaching into 312-byte rows (tens of thousands may wait behind a long flow).
@@ -349,6 +343,16 @@ class EndedRecords {
   private free: number[] = [];
   private used = 0;
   size = 0;
+
+  /** With a kernel, the rows live in its memory (its binetflow writer reads them there). */
+  constructor(private readonly kernel?: CaptureKernel) {
+    this.rows = this.newRows(256);
+    this.words = wordsOf(this.rows);
+  }
+
+  private newRows(n: number): Float64Array {
+    return this.kernel ? this.kernel.f64(n * ROW) : new Float64Array(n * ROW);
+  }
 
   /** Copies row r of `rows` in. */
   push(rows: Float64Array, r: number): void {
@@ -407,10 +411,10 @@ class EndedRecords {
 
   private grow(): void {
     const n = this.heap.length * 2;
-    const rows = new Float64Array(n * ROW);
+    const rows = this.newRows(n);
     rows.set(this.rows);
     this.rows = rows;
-    this.words = new Uint32Array(rows.buffer);
+    this.words = wordsOf(rows);
     const heap = new Int32Array(n);
     heap.set(this.heap);
     this.heap = heap;
@@ -418,6 +422,10 @@ class EndedRecords {
     heapStart.set(this.heapStart);
     this.heapStart = heapStart;
   }
+}
+
+function wordsOf(a: Float64Array): Uint32Array {
+  return new Uint32Array(a.buffer, a.byteOffset, a.length * 2);
 }
 
 /** Fragments seen recently: first fragments' ports by (addresses, protocol, IP id). */
@@ -451,7 +459,7 @@ export class FlowTable {
   private live = 0;
   /** The lists' heads and tails (H_*; in the kernel's memory with one: it rolls records over too). */
   private readonly heads: Int32Array;
-  private readonly ended = new EndedRecords();
+  private readonly ended: EndedRecords;
   private readonly fragments = new Map<string, FragmentPorts>();
   private readonly tcp = new TcpStates();
   private now = Number.NEGATIVE_INFINITY;
@@ -459,6 +467,8 @@ export class FlowTable {
   /** Scratch key of the current packet. */
   private readonly key = new Uint32Array(KW);
   private readonly maker: FlowMaker;
+  private readonly binetflow: BinetflowEncoder | undefined;
+  /** Takes each record's row instead of onFlow (binetflow given). */
   private readonly sink: RecordRowSink | undefined;
   /** The current packet's two endpoints are the same (its direction cannot be told). */
   private sameEnds = false;
@@ -478,7 +488,9 @@ export class FlowTable {
     this.interval = opts.statusInterval ?? opts.activeTimeout ?? 3600;
     this.idle = this.argus ? this.interval + ARGUS_TCP_TIMEOUT : (opts.idleTimeout ?? 60);
     this.maker = new FlowMaker(opts.reuseRecord === true);
-    this.sink = opts.recordRows;
+    this.ended = new EndedRecords(kernel);
+    this.binetflow = opts.binetflow;
+    this.sink = opts.binetflow && this.binetflowWriter(opts.binetflow);
     this.heads = (kernel ? kernel.i32(4) : new Int32Array(4)).fill(-1);
     this.grow(1024);
   }
@@ -594,6 +606,25 @@ export class FlowTable {
     while (this.heads[H_ACT_HEAD] >= 0) this.endFlow(this.heads[H_ACT_HEAD]);
     while (this.ended.size) this.emit();
     this.fragments.clear();
+    // the lines not taken yet leave the kernel's memory
+    if (this.kernel) this.binetflow?.place();
+  }
+
+  /**
+   * Writes each record's binetflow line from its row: the kernel writes the common ones (its memory
+   * holds the rows and, placed there, the encoder's buffer), FlowMaker.binetflow the others.
+   */
+  private binetflowWriter(enc: BinetflowEncoder): RecordRowSink {
+    const maker = this.maker;
+    const k = this.kernel;
+    if (!k) return (rows, r, words) => maker.binetflow(rows, r, words, enc);
+    enc.place((n) => k.bytes(n));
+    return (rows, r, words) => {
+      enc.reserve(128);
+      const end = k.line(rows, r, enc.buf, enc.pos);
+      if (end >= 0) enc.pos = end;
+      else maker.binetflow(rows, r, words, enc);
+    };
   }
 
   /**

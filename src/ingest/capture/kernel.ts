@@ -51,6 +51,7 @@ interface Exports {
   closed(): number;
   lastTs(): number;
   now(): number;
+  line(row: number, out: number): number;
 }
 
 let compiled: object | null | undefined;
@@ -166,6 +167,17 @@ export class CaptureKernel {
       this.closedWatermarks.byteOffset,
       CLOSED_CAPACITY,
     );
+  }
+
+  /**
+   * Writes the binetflow line of the record at rows[r] into `out` at `pos` (both views of this memory,
+   * with 512 bytes of room) as FlowMaker.binetflow writes it; returns its end, or -1 for a record the
+   * kernel leaves to JavaScript (capture-line.ts says which).
+   */
+  line(rows: Float64Array, r: number, out: Uint8Array, pos: number): number {
+    const base = out.byteOffset;
+    const end = this.x.line(rows.byteOffset + r * 8, base + pos);
+    return end === 0 ? -1 : end - base;
   }
 
   /**

@@ -115,9 +115,31 @@ export class BinetflowEncoder {
   private minute = Number.NaN;
   private minuteText = asciiText("");
 
+  /** Where buffers come from when not Buffer.allocUnsafe (see place). */
+  private alloc: ((bytes: number) => Uint8Array) | undefined;
+
   constructor(private readonly size = 1 << 18) {
     this.buf = Buffer.allocUnsafe(size);
     this.view = viewOf(this.buf);
+  }
+
+  /**
+   * Moves the buffer (and the bytes not taken yet) into memory from `alloc`, a capture kernel's whose
+   * binetflow writer writes lines there; take() then copies the bytes out and the buffer is reused.
+   * Without `alloc`, back to buffers of its own.
+   */
+  place(alloc?: (bytes: number) => Uint8Array): void {
+    const pending = this.buf.subarray(0, this.pos);
+    this.alloc = alloc;
+    this.buf = this.newBuffer(Math.max(this.size, this.pos + LINE_ROOM));
+    this.buf.set(pending);
+    this.view = viewOf(this.buf);
+  }
+
+  private newBuffer(bytes: number): Buffer {
+    if (!this.alloc) return Buffer.allocUnsafe(bytes);
+    const u = this.alloc(bytes);
+    return Buffer.from(u.buffer, u.byteOffset, u.length);
   }
 
   /** Bytes written and not taken yet. */
@@ -182,7 +204,7 @@ export class BinetflowEncoder {
   reserve(textLength: number): void {
     const need = this.pos + LINE_ROOM + 3 * textLength;
     if (need <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, need));
+    const grown = this.newBuffer(Math.max(this.buf.length * 2, need));
     this.buf.copy(grown, 0, 0, this.pos);
     this.buf = grown;
     this.view = viewOf(grown);
@@ -207,6 +229,13 @@ export class BinetflowEncoder {
 
   /** The bytes written so far; the encoder starts a new buffer. */
   take(): Buffer {
+    if (this.alloc) {
+      // set(), not Buffer.from: that copies a shared memory's bytes one by one
+      const copy = Buffer.allocUnsafe(this.pos);
+      copy.set(this.buf.subarray(0, this.pos));
+      this.pos = 0;
+      return copy;
+    }
     const out = this.buf.subarray(0, this.pos);
     this.buf = Buffer.allocUnsafe(this.size);
     this.view = viewOf(this.buf);

@@ -6,8 +6,8 @@
  */
 import { UsageError, UserError } from "../../core/errors.ts";
 import { type BadLineReason, BadLines } from "../bad-lines.ts";
-import type { RecordRowSink } from "../capture/flows.ts";
 import { type CaptureStats, isCaptureFile, readCaptureFlows } from "../capture/index.ts";
+import type { BinetflowEncoder } from "../capture/write.ts";
 import { type LineBatch, OVERSIZED_LINE, readLineBatches } from "../source.ts";
 import { BinetflowParser } from "./binetflow.ts";
 import { isNfcapdFile, nfcapdLineBatches } from "./nfcapd.ts";
@@ -44,8 +44,8 @@ export interface FlowReadOptions {
   activeTimeout?: number;
   /** Captures: Argus's record model, as argus -S (records of this many seconds; see capture/flows.ts). */
   statusInterval?: number;
-  /** Captures: their records go to this sink as rows instead of to onFlow as Flows (flows convert). */
-  captureRows?: RecordRowSink;
+  /** Captures: their records go into this encoder as binetflow lines instead of to onFlow (flows convert). */
+  captureBinetflow?: BinetflowEncoder;
 }
 
 export interface FlowReadStats {
@@ -190,13 +190,13 @@ export async function readFlows(
           activeTimeout: opts.activeTimeout,
           statusInterval: opts.statusInterval,
           reuseRecord: opts.reuseRecord,
-          recordRows: opts.captureRows,
+          binetflow: opts.captureBinetflow,
         },
         onCaptureFlow,
         afterBatch,
       );
       captures[file] = cs;
-      if (opts.captureRows) flows += cs.flows;
+      if (opts.captureBinetflow) flows += cs.flows;
       // damage in a capture is reported like bad lines (the "line" is the count so far)
       for (let i = 0; i < cs.truncated + cs.truncatedRecords; i++)
         bad.add("truncated", file, i + 1, "packet shorter than its headers");
