@@ -21,6 +21,7 @@ export const F_DPORT: i32 = 34;
 export const F_ICMP: i32 = 35;
 export const F_STTL: i32 = 36;
 export const F_DTTL: i32 = 37;
+export const F_LISTED: i32 = 38;
 // per side, at F_S or F_D
 export const S_PKTS: i32 = 0;
 export const S_BYTES: i32 = 1;

@@ -2,29 +2,37 @@
 // `npm run build:wasm`, loaded by src/ingest/capture/kernel.ts).
 //
 // It walks classic pcap records (Ethernet link) in a chunk of this module's memory and adds the packets
-// of flows the flow table already holds straight into the table's rows, which live in the same memory
-// (src/ingest/capture/flows.ts keeps them there when a kernel is given; the layout below is its layout).
-// It takes the common case: an IPv4 TCP or UDP packet (DNS with its transaction id), not a fragment,
-// whose whole header was captured, of a flow the table holds and that is not idle past its timeout. It
-// runs the TCP state machine (tcp-state.ts) and, when the packet starts the flow's next record, ends the
-// open one (its row is copied out with the table's watermark; the table hands it out or keeps it
-// waiting, in order) and opens the next at the end of the record list. For anything else (a new flow,
-// a new connection on the same ports, a bare SYN, a flow Argus forgot, a record that does not start
-// last, ICMP, ARP, IPv6, VLAN tags, a damaged or cut record, a second of capture time at which the table
-// looks for idle flows) it stops at that record and the JavaScript reader and flow table take it the
-// full way. So it never decides anything the table would decide differently.
-
+// straight into the flow table's rows, which live in the same memory (src/ingest/capture/flows.ts keeps
+// them there when a kernel is given; capture-row.ts has the layout). It takes the common case: an IPv4
+// TCP or UDP packet (DNS with its transaction id), not a fragment, whose whole header was captured. Of
+// a flow the table holds and that is not idle past its timeout, it runs the TCP state machine
+// (tcp-state.ts) and, when the packet starts the flow's next record, ends the open one (its row is
+// copied out with the table's watermark; the table hands it out or keeps it waiting, in order) and
+// opens the next at the end of the record list. Of a flow the table does not hold, it makes the flow
+// (a free row, the hash table, the activity list) when the flow and its record come last in their
+// lists. For anything else (no free row, a new connection on the same ports, a bare SYN, a flow Argus
+// forgot, a record that does not start last, ICMP, ARP, IPv6, VLAN tags, a damaged or cut record, a
+// second of capture time at which the table looks for idle flows) it stops at that record and the
+// JavaScript reader and flow table take it the full way. So it never decides anything the table would
+// decide differently.
 import {
   F_BITS,
   F_D,
   F_DTOS,
   F_DTTL,
+  F_DPORT,
   F_HASH,
+  F_KEY,
+  F_ICMP,
+  F_IPV,
   F_LAST,
+  F_LISTED,
+  F_PROTO,
   F_REC_LAST,
   F_REC_START,
   F_S,
   F_SIDES_END,
+  F_SPORT,
   F_STOS,
   F_STTL,
   K_DETAIL,
@@ -45,6 +53,7 @@ import {
   S_MIN_SZ,
   S_PKTS,
   SRC_IS_LO,
+  SYN_START,
   f64At,
   keyWord,
   setF64,
@@ -55,10 +64,18 @@ export { line } from "./capture-line";
 /** flows.ts REORDER_SLACK. */
 const REORDER_SLACK: f64 = 1;
 // the record list: links (i32, stride 4, record links at 2 and 3) and heads (i32: act head, act tail, rec head, rec tail)
+const L_ACT_PREV: usize = 0;
+const L_ACT_NEXT: usize = 4;
 const L_REC_PREV: usize = 8;
 const L_REC_NEXT: usize = 12;
 const H_REC_HEAD: usize = 8;
 const H_REC_TAIL: usize = 12;
+const H_ACT_HEAD: usize = 0;
+const H_ACT_TAIL: usize = 4;
+// counts beside the heads (flows.ts H_FREE, H_USED, H_LIVE): free rows on the stack, rows used, flows
+const H_FREE: usize = 16;
+const H_USED: usize = 20;
+const H_LIVE: usize = 24;
 // TCP state per flow (Float64Array, stride 6: state, bits, source seq and ack, destination seq and ack)
 const T_STRIDE: i32 = 6;
 const LISTEN: i32 = 1;
@@ -71,7 +88,9 @@ const CLOSING: i32 = 7;
 const FIN: u32 = 1;
 const SYN: u32 = 2;
 const RST: u32 = 4;
+const PSH: u32 = 8;
 const ACK: u32 = 16;
+const URG: u32 = 32;
 
 /** pcap's largest plausible original length (packets.ts: MAX_CAPLEN * 4). */
 const MAX_ORIG: u32 = 262144 * 16;
@@ -84,6 +103,8 @@ let slots: usize = 0;
 let mask: u32 = 0;
 let tcp: usize = 0;
 let links: usize = 0;
+let free: usize = 0;
+let inTable: usize = 0;
 let heads: usize = 0;
 let idle: f64 = 0;
 let interval: f64 = 0;
@@ -114,6 +135,8 @@ export function configure(
   slotMask: u32,
   tcpPtr: usize,
   linksPtr: usize,
+  freePtr: usize,
+  inTablePtr: usize,
   headsPtr: usize,
   idleSeconds: f64,
   intervalSeconds: f64,
@@ -127,6 +150,8 @@ export function configure(
   mask = slotMask;
   tcp = tcpPtr;
   links = linksPtr;
+  free = freePtr;
+  inTable = inTablePtr;
   heads = headsPtr;
   idle = idleSeconds;
   interval = intervalSeconds;
@@ -298,6 +323,88 @@ function tcpPacket(a: usize, fromSrc: bool, flags: u32, seq: u32, ack: u32, len:
   return true;
 }
 
+/** tcp-state.ts start() for the connection state at `a`: the flow's first packet, from side `side`. */
+@inline
+function tcpStart(a: usize, side: i32, flags: u32, seq: u32, ack: u32, len: u32): void {
+  memory.fill(a, 0, <usize>T_STRIDE << 3);
+  // this side's sequence number, the other side's acknowledgement
+  const mySeq = a + (side == 0 ? 16 : 32);
+  const otherAck = a + (side == 0 ? 40 : 24);
+  let state: i32;
+  if (flags & RST) {
+    state = LISTEN;
+    store<f64>(mySeq, <f64>(seq != 0 ? seq + len : ack - 1));
+  } else {
+    const m = flags & (SYN | ACK | FIN | PSH | URG);
+    if (m == SYN || m == (SYN | ACK)) {
+      state = m == SYN ? SYN_SENT : SYN_RECEIVED;
+      store<f64>(mySeq, <f64>seq);
+    } else {
+      // ACK, PSH and URG in any mix: established; FIN, FIN+ACK: closing; anything else: CLOSING
+      if (m != 0 && (m & (SYN | FIN)) == 0) state = ESTABLISHED;
+      else if (m == FIN || m == (FIN | ACK)) state = FIN_WAIT_1;
+      else state = CLOSING;
+      store<f64>(mySeq, <f64>(seq + len));
+    }
+  }
+  if (flags & ACK && ack != 0) store<f64>(otherAck, <f64>(ack - 1));
+  store<f64>(a, <f64>state);
+  store<f64>(a, <f64>(side == 0 ? 4 : 8), 8);
+}
+
+/**
+ * flows.ts newFlow for an IPv4 TCP or UDP packet: takes the top free row for the key, puts it in the
+ * hash table at `slot` (where the key's probe ended) and at the end of the activity list; returns the
+ * row's address. The caller made sure a row is free and the flow is listed last.
+ */
+@inline
+function newFlow(slot: u32, h: f64, meta: u32, lo: u32, hi: u32, ports: u32, detail: u32, senderIsLo: bool, proto: u32, flags: u32, seq: u32, ack: u32, len: u32, sport: u32, dport: u32, ts: f64): i32 {
+  const top = load<i32>(heads + H_FREE) - 1;
+  store<i32>(heads + H_FREE, top);
+  const f = load<i32>(free + (<usize>top << 2));
+  if (f >= load<i32>(heads + H_USED)) store<i32>(heads + H_USED, f + 1);
+  store<u8>(inTable + <usize>f, 1);
+  store<i32>(heads + H_LIVE, load<i32>(heads + H_LIVE) + 1);
+  const r = rowAt(f);
+  memory.fill(r, 0, <usize>ROW << 3);
+  const key = r + (<usize>F_KEY << 3);
+  store<u32>(key, meta);
+  store<u32>(key, lo, 4);
+  store<u32>(key, hi, 20);
+  store<u32>(key, ports, 36);
+  store<u32>(key, detail, 40);
+  store<i32>(slots + (<usize>slot << 2), f);
+  setF64(r, F_HASH, h);
+  setF64(r, F_PROTO, <f64>proto);
+  setF64(r, F_IPV, 4);
+  // a SYN+ACK makes its receiver the source
+  const answer = proto == 6 && (flags & 0x3f) == 0x12;
+  let bits = senderIsLo != answer ? SRC_IS_LO : 0;
+  if (proto == 6) {
+    const opening = flags & 0x3f;
+    if (opening == 2 || opening == 0x12) bits |= SYN_START;
+    tcpStart(tcp + <usize>(f * T_STRIDE) * 8, answer ? 1 : 0, flags, seq, ack, len);
+  }
+  setF64(r, F_BITS, <f64>bits);
+  setF64(r, F_STOS, -1);
+  setF64(r, F_DTOS, -1);
+  setF64(r, F_STTL, -1);
+  setF64(r, F_DTTL, -1);
+  setF64(r, F_LAST, ts);
+  setF64(r, F_ICMP, -1);
+  setF64(r, F_SPORT, <f64>(answer ? dport : sport));
+  setF64(r, F_DPORT, <f64>(answer ? sport : dport));
+  // linkActivity at the tail
+  setF64(r, F_LISTED, ts);
+  const tail = load<i32>(heads + H_ACT_TAIL);
+  setLink(f, L_ACT_PREV, tail);
+  setLink(f, L_ACT_NEXT, -1);
+  if (tail >= 0) setLink(tail, L_ACT_NEXT, f);
+  else store<i32>(heads + H_ACT_HEAD, f);
+  store<i32>(heads + H_ACT_TAIL, f);
+  return f;
+}
+
 /**
  * Adds records from byte `p` up to `end` while they are of the plain case; returns the offset of the
  * first record it left (or where the chunk's whole records end). `last` is the reader's last record
@@ -376,7 +483,8 @@ export function scan(p: usize, end: usize, last: f64, clock: f64, nextExpire: f6
     // find (flows.ts find)
     let r: usize = 0;
     let f: i32 = -1;
-    for (let i = hash & mask; ; i = (i + 1) & mask) {
+    let i = hash & mask;
+    for (; ; i = (i + 1) & mask) {
       const g = load<i32>(slots + (<usize>i << 2));
       if (g < 0) break;
       const row = rows + <usize>(g * ROW) * 8;
@@ -387,7 +495,19 @@ export function scan(p: usize, end: usize, last: f64, clock: f64, nextExpire: f6
       r = row;
       break;
     }
-    if (f < 0) break;
+    let created = false;
+    if (f < 0) {
+      // a new flow: the table grows its arrays itself; the flow and its record must come last in
+      // their lists (the table inserts them in time order)
+      if (load<i32>(heads + H_FREE) == 0) break;
+      const actTail = load<i32>(heads + H_ACT_TAIL);
+      if (actTail >= 0 && f64At(rowAt(actTail), F_LISTED) > ts) break;
+      const recTail = load<i32>(heads + H_REC_TAIL);
+      if (recTail >= 0 && f64At(rowAt(recTail), F_REC_START) > ts) break;
+      f = newFlow(i, h, meta, lo, hi, ports, detail, senderIsLo, proto, flags, seq, ack, len, sport, dport, ts);
+      r = rowAt(f);
+      created = true;
+    }
     // idle past the timeout, or a record to open or close: the table's own way
     if (ts - f64At(r, F_LAST) > idle) break;
     const bits = <i32>f64At(r, F_BITS);
@@ -398,14 +518,14 @@ export function scan(p: usize, end: usize, last: f64, clock: f64, nextExpire: f6
     if (roll || !open) {
       if (roll && closedCount >= closedCapacity) break;
       // Argus: forgotten since its record was due to end (flows.ts forgotten): a new flow
-      if (argus && Math.floor(ts) - Math.floor(recStart) > interval + (proto == 6 ? 60 : 30)) break;
+      if (argus && !created && Math.floor(ts) - Math.floor(recStart) > interval + (proto == 6 ? 60 : 30)) break;
       // the next record must go at the end of the record list
       const tail = load<i32>(heads + H_REC_TAIL);
       const before = open && tail == f ? link(f, L_REC_PREV) : tail;
       if (before >= 0 && f64At(rowAt(before), F_REC_START) > ts) break;
     }
     const fromSrc = ((bits & SRC_IS_LO) != 0) == senderIsLo;
-    if (proto == 6 && !tcpPacket(tcp + <usize>(f * T_STRIDE) * 8, fromSrc, flags, seq, ack, len)) break;
+    if (proto == 6 && !created && !tcpPacket(tcp + <usize>(f * T_STRIDE) * 8, fromSrc, flags, seq, ack, len)) break;
     if (ts > clock) clock = ts;
     if (roll) closeRecord(f, r, clock);
     if (roll || !open) openRecord(f, r, ts);

@@ -60,9 +60,10 @@ describe("capture kernel", { skip: !kernelAvailable() && "dist/capture.wasm is n
 
   it("a simulated capture: the same records and counts, most packets added by the kernel, records rolled over too", async () => {
     const shares = await sameBothWays(simulated);
-    // new flows, DNS, ICMP and ARP, and each second of capture time go the JavaScript way
+    // DNS answers, ICMP and ARP, and each second of capture time go the JavaScript way; new TCP and
+    // UDP flows too where the kernel has no free row or they do not come last (98.9% in the kernel)
     assert.ok(
-      shares.every((x) => x > 0.8),
+      shares.every((x) => x > 0.95),
       `kernel shares ${shares}`,
     );
   });

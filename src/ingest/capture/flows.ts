@@ -154,6 +154,11 @@ const H_ACT_HEAD = 0;
 const H_ACT_TAIL = 1;
 const H_REC_HEAD = 2;
 const H_REC_TAIL = 3;
+/** Counts beside the heads: free rows (on the stack `free`), rows used at some time, flows in the table. */
+const H_FREE = 4;
+const H_USED = 5;
+const H_LIVE = 6;
+const HEADS = 8;
 const L_ACT_PREV = 0;
 const L_ACT_NEXT = 1;
 const L_REC_PREV = 2;
@@ -448,16 +453,17 @@ export class FlowTable {
   /** The rows' bytes as 32-bit words (the keys). */
   private words: Uint32Array = new Uint32Array(0);
   private links: Int32Array = new Int32Array(0);
-  private free: number[] = [];
-  /** Rows in the hash table (the others are free). */
-  private inTable = new Uint8Array(0);
-  /** Rows below this were used at some time. */
-  private used = 0;
+  /** Stack of free rows (heads[H_FREE] of them; the lowest on top). */
+  private free: Int32Array = new Int32Array(0);
+  /** Rows in the hash table (the others are free). Rows below heads[H_USED] were used at some time. */
+  private inTable: Uint8Array = new Uint8Array(0);
   // hash table of row numbers
   private slots: Int32Array = new Int32Array(0);
   private mask = 0;
-  private live = 0;
-  /** The lists' heads and tails (H_*; in the kernel's memory with one: it rolls records over too). */
+  /**
+   * The lists' heads and tails and the counts (H_*; in the kernel's memory with one: it rolls records
+   * over and adds new flows too).
+   */
   private readonly heads: Int32Array;
   private readonly ended: EndedRecords;
   private readonly fragments = new Map<string, FragmentPorts>();
@@ -491,13 +497,16 @@ export class FlowTable {
     this.ended = new EndedRecords(kernel);
     this.binetflow = opts.binetflow;
     this.sink = opts.binetflow && this.binetflowWriter(opts.binetflow);
-    this.heads = (kernel ? kernel.i32(4) : new Int32Array(4)).fill(-1);
+    this.heads = (kernel ? kernel.i32(HEADS) : new Int32Array(HEADS)).fill(-1);
+    this.heads[H_FREE] = 0;
+    this.heads[H_USED] = 0;
+    this.heads[H_LIVE] = 0;
     this.grow(1024);
   }
 
   /** Number of flows still open. */
   get openFlows(): number {
-    return this.live;
+    return this.heads[H_LIVE];
   }
 
   /** Adds one packet, decoded into `d` (whose offsets point into p.buf). */
@@ -779,7 +788,11 @@ export class FlowTable {
     this.tcp.grow(cap, f64);
     const links = k ? k.i32(cap * 4) : new Int32Array(cap * 4);
     links.set(this.links);
-    for (let f = cap - 1; f >= this.cap; f--) this.free.push(f);
+    const h = this.heads;
+    const free = k ? k.i32(cap) : new Int32Array(cap);
+    free.set(this.free.subarray(0, h[H_FREE]));
+    for (let f = cap - 1; f >= this.cap; f--) free[h[H_FREE]++] = f;
+    this.free = free;
     this.rows = rows;
     this.words = new Uint32Array(rows.buffer, rows.byteOffset, rows.length * 2);
     this.links = links;
@@ -788,8 +801,8 @@ export class FlowTable {
     while (size < cap * 2) size *= 2;
     this.slots = (k ? k.i32(size) : new Int32Array(size)).fill(-1);
     this.mask = size - 1;
-    for (let f = 0; f < this.used; f++) if (this.inTable[f]) this.insertSlot(f, rows[f * ROW + F_HASH]);
-    const inTable = new Uint8Array(cap);
+    for (let f = 0; f < h[H_USED]; f++) if (this.inTable[f]) this.insertSlot(f, rows[f * ROW + F_HASH]);
+    const inTable = k ? k.bytes(cap) : new Uint8Array(cap);
     inTable.set(this.inTable);
     this.inTable = inTable;
     k?.setTable({
@@ -799,6 +812,8 @@ export class FlowTable {
       mask: this.mask,
       tcp: this.tcp.array,
       links,
+      free,
+      inTable,
       heads: this.heads,
       idle: this.idle,
       interval: this.interval,
@@ -809,11 +824,12 @@ export class FlowTable {
   // ---- flows and records ----
 
   private newFlow(hash: number, senderIsLo: boolean, d: Decoded, ts: number): number {
-    if (this.free.length === 0) this.grow(this.cap * 2);
-    const f = this.free.pop() as number;
-    if (f >= this.used) this.used = f + 1;
+    const h = this.heads;
+    if (h[H_FREE] === 0) this.grow(this.cap * 2);
+    const f = this.free[--h[H_FREE]];
+    if (f >= h[H_USED]) h[H_USED] = f + 1;
     this.inTable[f] = 1;
-    this.live++;
+    h[H_LIVE]++;
     const rows = this.rows;
     const r = f * ROW;
     rows.fill(0, r, r + ROW);
@@ -903,8 +919,9 @@ export class FlowTable {
     this.unlinkActivity(f);
     this.removeSlot(f);
     this.inTable[f] = 0;
-    this.live--;
-    this.free.push(f);
+    const h = this.heads;
+    h[H_LIVE]--;
+    this.free[h[H_FREE]++] = f;
   }
 
   /** Ends idle flows and full records; hands out ended records no open record precedes. */

@@ -5,9 +5,10 @@ import { projectPath } from "../../core/paths.ts";
  * The WebAssembly kernel of capture reading (wasm/capture.ts, built into dist/capture.wasm by
  * `npm run build:wasm`, which `npm ci` runs). One run's kernel owns a memory that holds the chunks the
  * file is read into and the flow table's arrays (FlowTable allocates them here when given the kernel),
- * and adds the packets of flows the table holds straight into the rows (counters, TCP state, the
- * start of a flow's next record); the JavaScript reader and table take every other packet (new
- * flows above all), so results are the same with or without it.
+ * and adds the plain packets straight into the rows (new flows, counters, TCP state, the start of a
+ * flow's next record; 98% of the packets of a simulated capture); the JavaScript reader and table take
+ * every other packet, so results are the same with or without it. It also writes binetflow lines
+ * from the rows (flows convert).
  * The memory is shared so that views of it stay valid when it grows (a file read may be under way
  * into one chunk while the table grows).
  */
@@ -30,6 +31,8 @@ interface Exports {
     mask: number,
     tcp: number,
     links: number,
+    free: number,
+    inTable: number,
     heads: number,
     idle: number,
     interval: number,
@@ -75,6 +78,9 @@ export interface KernelTable {
   mask: number;
   tcp: Float64Array;
   links: Int32Array;
+  /** The stack of free rows and which rows are in the hash table (the kernel adds new flows too). */
+  free: Int32Array;
+  inTable: Uint8Array;
   heads: Int32Array;
   idle: number;
   interval: number;
@@ -159,6 +165,8 @@ export class CaptureKernel {
       t.mask,
       t.tcp.byteOffset,
       t.links.byteOffset,
+      t.free.byteOffset,
+      t.inTable.byteOffset,
       t.heads.byteOffset,
       t.idle,
       t.interval,
