@@ -4,7 +4,7 @@
  * 1.5M packets (2 hours of src/simulate traffic as packets, written once to the temp dir) and the real
  * ../shared/data/periodicity/*.pcap when present. botscope runs in a child process per setting
  * (bench/capture-run.ts). botscope and argus take turns over 3 rounds, so a drift of the shared machine's
- * speed affects both alike; figures are best wall times (botscope: of 3 rounds of 2 runs, argus + ra: of 3):
+ * speed affects both alike; figures are best wall times (botscope: of 3 rounds of 4 runs, argus + ra: of 3):
  * - readCaptureFlows with Argus's record model at -S 5 (--status-interval 5) against
  *   `argus -S 5 -r X -w F` then `ra -r F` printing CSV (the two timed one after the other) and against
  *   `argus -S 5 -w - | ra -r -` (both at once on two cores); the faster counts as the reference;
@@ -31,9 +31,13 @@ import type { Figure } from "./run.ts";
 const here = dirname(fileURLToPath(import.meta.url));
 const REAL_DIR = join(here, "../../shared/data/periodicity");
 const SIM_HOURS = 2;
-/** Rounds in which each side runs once; botscope's child runs RUNS times (short runs vary with the JIT). */
+/**
+ * Rounds in which each side runs once; botscope's child runs RUNS times: the in-process rows are the
+ * library's speed once the JIT has compiled it (a fresh process's runs took 480, 364, 309, 313 ms at
+ * -S 5: it settles by the third); the one-process rows are the cold case, start and warm-up included.
+ */
 const ROUNDS = 3;
-const RUNS = 2;
+const RUNS = 4;
 
 interface Timing {
   seconds: number;
