@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { type Config, loadConfig } from "../core/config.ts";
+import type { Config } from "../core/config.ts";
+import { startConfig } from "../core/config-defaults.ts";
 import type { Store } from "../store/open.ts";
 
 export interface GlobalOptions {
@@ -15,12 +16,16 @@ export class CommandContext {
   readonly json: boolean;
   private opened: Store | undefined;
 
-  constructor(opts: GlobalOptions) {
-    const loaded = loadConfig(opts.config);
-    this.config = loaded.config;
-    this.configPath = loaded.path;
+  private constructor(opts: GlobalOptions, config: Config, configPath: string | undefined) {
+    this.config = config;
+    this.configPath = configPath;
     if (opts.db) this.config.store.url = opts.db;
     this.json = Boolean(opts.json);
+  }
+
+  static async open(opts: GlobalOptions): Promise<CommandContext> {
+    const loaded = await startConfig(opts.config);
+    return new CommandContext(opts, loaded.config, loaded.path);
   }
 
   async store(): Promise<Store> {
@@ -43,7 +48,7 @@ export function action<A extends unknown[]>(
 ): (...args: unknown[]) => Promise<void> {
   return async (...args: unknown[]) => {
     const cmd = args[args.length - 1] as Command;
-    const ctx = new CommandContext(cmd.optsWithGlobals<GlobalOptions>());
+    const ctx = await CommandContext.open(cmd.optsWithGlobals<GlobalOptions>());
     try {
       await fn(ctx, ...(args.slice(0, -1) as A));
     } finally {

@@ -1,11 +1,12 @@
-import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { applyEnv, configFile } from "./config-defaults.ts";
 import { UserError } from "./errors.ts";
 
 /**
- * botscope.yaml: every option has a default, so an empty or absent file is a valid configuration.
+ * botscope.yaml: every option has a default, so an empty or absent file is a valid configuration
+ * (config-defaults.ts has the defaults without zod, for commands run without a file).
  * Secrets are better given through the environment (BOTSCOPE_PASSPHRASE, BOTSCOPE_HASH_PASSPHRASE,
  * BOTSCOPE_DB), which overrides the file.
  */
@@ -95,13 +96,7 @@ export function loadConfig(
   cwd = process.cwd(),
 ): LoadedConfig {
   let raw: unknown = {};
-  let path: string | undefined;
-  if (explicitPath) {
-    path = resolve(cwd, explicitPath);
-    if (!existsSync(path)) throw new UserError(`config file not found: ${explicitPath}`);
-  } else if (existsSync(resolve(cwd, "botscope.yaml"))) {
-    path = resolve(cwd, "botscope.yaml");
-  }
+  const path = configFile(explicitPath, cwd);
   if (path) {
     try {
       raw = parseYaml(readFileSync(path, "utf8")) ?? {};
@@ -116,12 +111,7 @@ export function loadConfig(
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, origin = "configuration"): Config {
   const parsed = configSchema.safeParse(raw ?? {});
   if (!parsed.success) throw new UserError(`${origin}: ${formatIssues(parsed.error)}`);
-  const config = parsed.data;
-  if (env.BOTSCOPE_DB) config.store.url = env.BOTSCOPE_DB;
-  else if (env.BOTSCOPE_DATABASE_URL) config.store.url = env.BOTSCOPE_DATABASE_URL;
-  if (env.BOTSCOPE_PASSPHRASE) config.privacy.passphrase = env.BOTSCOPE_PASSPHRASE;
-  if (env.BOTSCOPE_HASH_PASSPHRASE) config.privacy.hashPassphrase = env.BOTSCOPE_HASH_PASSPHRASE;
-  return config;
+  return applyEnv(parsed.data, env);
 }
 
 /** The configuration with secrets masked, for `config show`. */

@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { loadConfig, parseConfig, redactConfig } from "../../src/core/config.ts";
+import { configSchema, loadConfig, parseConfig, redactConfig } from "../../src/core/config.ts";
+import { defaultConfig, startConfig } from "../../src/core/config-defaults.ts";
 import { UserError } from "../../src/core/errors.ts";
 
 const dir = () => mkdtempSync(join(tmpdir(), "botscope-config-"));
@@ -74,4 +75,16 @@ test("environment overrides secrets and the store; config show masks them", () =
   const shown = JSON.stringify(redactConfig(config));
   assert.ok(!shown.includes("from-env") && !shown.includes("hash-env") && !shown.includes("secret"));
   assert.equal(config.privacy.passphrase, "from-env", "redaction works on a copy");
+});
+
+test("without a file, the defaults kept apart from the schema are the schema's own (commands start without zod)", async () => {
+  assert.deepEqual(defaultConfig(), configSchema.parse({}));
+  const env = { BOTSCOPE_DB: "/tmp/env.db", BOTSCOPE_PASSPHRASE: "from env" };
+  const d = dir();
+  assert.deepEqual(await startConfig(undefined, env, d), loadConfig(undefined, env, d));
+  writeFileSync(join(d, "botscope.yaml"), "anomaly:\n  threshold: 0.9\n");
+  const withFile = await startConfig(undefined, env, d);
+  assert.equal(withFile.config.anomaly.threshold, 0.9);
+  assert.equal(withFile.config.store.url, "/tmp/env.db");
+  await assert.rejects(startConfig("nope.yaml", {}, d), /config file not found: nope.yaml/);
 });
